@@ -1,0 +1,45 @@
+// IncrementalAlterConfigs (key 44).
+#include "broker/protocol/messages/messages.h"
+
+namespace tern::protocol::messages {
+
+const api_schema& incremental_alter_configs() {
+  using enum field_type;
+  static const api_schema schema{
+      44,
+      "IncrementalAlterConfigs",
+      {"IncrementalAlterConfigsRequest",
+       versions(0, 1),
+       since(1),
+       {
+           struct_array("resources", since(0),
+                        {
+                            scalar("resource_type", int8),
+                            scalar("resource_name", string),
+                            struct_array("configs", since(0),
+                                         {
+                                             scalar("name", string),
+                                             scalar("config_operation", int8),
+                                             scalar("value", string).nullable_in(since(0)),
+                                         }),
+                        }),
+           scalar("validate_only", boolean),
+       }},
+      {"IncrementalAlterConfigsResponse",
+       versions(0, 1),
+       since(1),
+       {
+           scalar("throttle_time_ms", int32),
+           struct_array("responses", since(0),
+                        {
+                            scalar("error_code", int16),
+                            scalar("error_message", string).nullable_in(since(0)),
+                            scalar("resource_type", int8),
+                            scalar("resource_name", string),
+                        }),
+       }},
+  };
+  return schema;
+}
+
+}  // namespace tern::protocol::messages

@@ -1,0 +1,139 @@
+// Broker start-up, shutdown and shared services.
+#include "broker/server/broker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/asio.h"
+#include <nlohmann/json.hpp>
+
+#include "broker/admin/admin_server.h"
+#include "broker/cluster/embedded_metadata_store.h"
+#include "broker/server/connection.h"
+
+namespace tern::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int64_t kProducerIdBlock = 1000;
+
+}  // namespace
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+broker::broker(asio::io_context& ioc, broker_config config)
+    : ioc_(ioc), config_(std::move(config)), acceptor_(ioc), housekeeping_timer_(ioc) {}
+
+broker::~broker() = default;
+
+uint16_t broker::admin_port() const { return admin_port_; }
+
+std::expected<void, std::string> broker::start() {
+  auto store = cluster::embedded_metadata_store::open(config_.log_dirs.front());
+  if (!store) return std::unexpected(store.error());
+  metadata_ = std::move(*store);
+  auto logs = storage::log_manager::open(config_.log_dirs);
+  if (!logs) return std::unexpected(logs.error());
+  logs_ = std::move(*logs);
+  topics_ = std::make_unique<topic_manager>(config_, *metadata_, *logs_);
+  if (auto l = topics_->load(); !l) return std::unexpected(l.error());
+
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config_.listener.host, ec);
+  if (ec) return std::unexpected("listeners: bad address " + config_.listener.host);
+  asio::ip::tcp::endpoint ep(address, config_.listener.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return std::unexpected("listeners: cannot listen on " + config_.listener.to_string() + ": " +
+                           ec.message());
+  kafka_port_ = acceptor_.local_endpoint().port();
+  if (config_.advertised) {
+    advertised_host_ = config_.advertised->host;
+    advertised_port_ = config_.advertised->port == 0 ? kafka_port_ : config_.advertised->port;
+  } else {
+    advertised_host_ = config_.listener.host == "0.0.0.0" ? "127.0.0.1" : config_.listener.host;
+    advertised_port_ = kafka_port_;
+  }
+
+  admin_ = std::make_unique<admin::admin_server>(ioc_, [this](const std::string& path) {
+    return route_admin(path);
+  });
+  auto admin_port = admin_->listen(config_.admin_listener.host, config_.admin_listener.port);
+  if (!admin_port) return std::unexpected(admin_port.error());
+  admin_port_ = *admin_port;
+
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  asio::co_spawn(ioc_, housekeeping_loop(), asio::detached);
+  ready_ = true;
+  return {};
+}
+
+admin::http_reply broker::route_admin(const std::string& path) {
+  if (path == "/healthz") return {200, "application/json", R"({"status":"ok"})"};
+  if (path == "/readyz") {
+    nlohmann::json j;
+    j["ready"] = ready_;
+    j["reason"] = ready_ ? "metadata loaded, listeners bound" : "starting";
+    return {ready_ ? 200u : 503u, "application/json", j.dump()};
+  }
+  return {404, "application/json", R"({"error":"not found"})"};
+}
+
+void broker::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  ready_ = false;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  housekeeping_timer_.cancel();
+  if (admin_) admin_->stop();
+  for (const auto& s : sockets_) s->close(ec);
+  sockets_.clear();
+  arrivals_.notify();
+  if (logs_) logs_->shutdown();
+}
+
+asio::awaitable<void> broker::accept_loop() {
+  for (;;) {
+    auto socket = std::make_shared<asio::ip::tcp::socket>(ioc_);
+    boost::system::error_code ec;
+    co_await acceptor_.async_accept(*socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!acceptor_.is_open()) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(ioc_, serve_connection(*this, socket), asio::detached);
+  }
+}
+
+asio::awaitable<void> broker::housekeeping_loop() {
+  while (!stopped_) {
+    housekeeping_timer_.expires_after(std::chrono::milliseconds(config_.retention_check_interval_ms));
+    boost::system::error_code ec;
+    co_await housekeeping_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) co_return;
+    const size_t deleted = logs_->housekeeping(now_ms());
+    if (deleted > 0) spdlog::info("retention deleted {} segments", deleted);
+  }
+}
+
+std::expected<int64_t, std::string> broker::next_producer_id() {
+  if (producer_id_next_ >= producer_id_end_) {
+    auto first = metadata_->allocate_producer_ids(kProducerIdBlock);
+    if (!first) return std::unexpected(first.error());
+    producer_id_next_ = *first;
+    producer_id_end_ = *first + kProducerIdBlock;
+  }
+  return producer_id_next_++;
+}
+
+}  // namespace tern::server

@@ -1,0 +1,80 @@
+// tern-broker's top level: owns the configuration, metadata store, logs and listeners, and
+// gives handlers what they need.
+#pragma once
+
+#include "common/asio.h"
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "broker/admin/admin_server.h"
+#include "broker/cluster/metadata_store.h"
+#include "broker/server/broker_config.h"
+#include "broker/server/data_signal.h"
+#include "broker/server/topic_manager.h"
+#include "broker/storage/log_manager.h"
+
+namespace tern::server {
+
+class broker {
+ public:
+  broker(boost::asio::io_context& ioc, broker_config config);
+  ~broker();
+
+  // Opens storage and binds the Kafka and admin listeners.
+  std::expected<void, std::string> start();
+  // Stops accepting, closes connections, checkpoints the logs and marks a clean shutdown.
+  void stop();
+
+  uint16_t kafka_port() const { return kafka_port_; }
+  uint16_t admin_port() const;
+  bool ready() const { return ready_; }
+
+  const broker_config& config() const { return config_; }
+  int32_t node_id() const { return config_.node_id; }
+  // The host and port clients are told to connect to.
+  const std::string& advertised_host() const { return advertised_host_; }
+  uint16_t advertised_port() const { return advertised_port_; }
+  topic_manager& topics() { return *topics_; }
+  cluster::metadata_store& metadata() { return *metadata_; }
+  storage::log_manager& logs() { return *logs_; }
+  data_signal& arrivals() { return arrivals_; }
+  boost::asio::io_context& io() { return ioc_; }
+
+  // A fresh producer id for InitProducerId; ids are reserved from the store in blocks.
+  std::expected<int64_t, std::string> next_producer_id();
+
+  // Connections register so stop() can close them.
+  void track(const std::shared_ptr<boost::asio::ip::tcp::socket>& s) { sockets_.insert(s); }
+  void untrack(const std::shared_ptr<boost::asio::ip::tcp::socket>& s) { sockets_.erase(s); }
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  admin::http_reply route_admin(const std::string& path);
+  boost::asio::awaitable<void> housekeeping_loop();
+
+  boost::asio::io_context& ioc_;
+  broker_config config_;
+  std::unique_ptr<cluster::metadata_store> metadata_;
+  std::unique_ptr<storage::log_manager> logs_;
+  std::unique_ptr<topic_manager> topics_;
+  std::unique_ptr<admin::admin_server> admin_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer housekeeping_timer_;
+  data_signal arrivals_;
+  std::set<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::string advertised_host_;
+  uint16_t advertised_port_ = 0;
+  uint16_t kafka_port_ = 0;
+  uint16_t admin_port_ = 0;
+  int64_t producer_id_next_ = 0;
+  int64_t producer_id_end_ = 0;
+  bool ready_ = false;
+  bool stopped_ = false;
+};
+
+int64_t now_ms();
+
+}  // namespace tern::server

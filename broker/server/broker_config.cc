@@ -1,0 +1,133 @@
+// Broker settings: parsing, defaults and checks.
+#include "broker/server/broker_config.h"
+
+#include <sstream>
+
+#include "broker/storage/topic_config.h"
+
+namespace tern::server {
+
+std::string endpoint::to_string() const {
+  return scheme + "://" + host + ":" + std::to_string(port);
+}
+
+std::expected<endpoint, std::string> parse_endpoint(const std::string& text) {
+  endpoint e;
+  const size_t sep = text.find("://");
+  if (sep == std::string::npos)
+    return std::unexpected("'" + text + "' is not of the form SCHEME://HOST:PORT");
+  e.scheme = text.substr(0, sep);
+  std::string rest = text.substr(sep + 3);
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string::npos)
+    return std::unexpected("'" + text + "' has no port (SCHEME://HOST:PORT)");
+  e.host = rest.substr(0, colon);
+  if (e.host.size() >= 2 && e.host.front() == '[' && e.host.back() == ']')
+    e.host = e.host.substr(1, e.host.size() - 2);
+  if (e.host.empty()) e.host = "0.0.0.0";
+  auto port = parse_int(rest.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535)
+    return std::unexpected("'" + text + "' has an invalid port");
+  e.port = static_cast<uint16_t>(*port);
+  return e;
+}
+
+const std::map<std::string, std::string>& known_broker_keys() {
+  static const std::map<std::string, std::string> keys = [] {
+    std::map<std::string, std::string> k = {
+        {"node.id", "0"},
+        {"broker.id", "0"},
+        {"listeners", "PLAINTEXT://127.0.0.1:9092"},
+        {"advertised.listeners", ""},
+        {"admin.listeners", "http://127.0.0.1:9644"},
+        {"log.dirs", "./data"},
+        {"log.dir", "./data"},
+        {"num.partitions", "1"},
+        {"default.replication.factor", "1"},
+        {"auto.create.topics.enable", "true"},
+        {"delete.topic.enable", "true"},
+        {"socket.request.max.bytes", "104857600"},
+        {"log.retention.check.interval.ms", "300000"},
+        {"log.retention.hours", "168"},
+        {"log.retention.minutes", ""},
+        {"log.roll.hours", "168"},
+        {"log.roll.minutes", ""},
+        {"group.initial.rebalance.delay.ms", "3000"},
+        {"log.level", "info"},
+        {"log.format", "text"},
+    };
+    for (const auto& d : storage::topic_config_defs())
+      k.emplace(std::string(d.broker_key), std::string(d.fallback));
+    return k;
+  }();
+  return keys;
+}
+
+std::expected<broker_config, std::string> load_broker_config(const config_map& raw,
+                                                             std::vector<std::string>& warnings) {
+  broker_config c;
+  c.raw = raw;
+  for (const auto& [key, value] : raw.entries())
+    if (!known_broker_keys().contains(key)) warnings.push_back("unknown config key " + key);
+
+#define TERN_TRY(var, expr)                                 \
+  auto var = (expr);                                        \
+  if (!var) return std::unexpected(var.error())
+
+  TERN_TRY(node_id, raw.get_int("node.id", raw.get_int("broker.id", 0).value_or(0)));
+  if (*node_id < 0 || *node_id > INT32_MAX) return std::unexpected("node.id must be >= 0");
+  c.node_id = static_cast<int32_t>(*node_id);
+
+  TERN_TRY(listener, parse_endpoint(raw.get("listeners").value_or("PLAINTEXT://127.0.0.1:9092")));
+  if (listener->scheme != "PLAINTEXT")
+    return std::unexpected("listeners: only PLAINTEXT is supported, got " + listener->scheme);
+  c.listener = *listener;
+  if (auto adv = raw.get("advertised.listeners"); adv && !adv->empty()) {
+    TERN_TRY(a, parse_endpoint(*adv));
+    c.advertised = *a;
+  }
+  TERN_TRY(admin, parse_endpoint(raw.get("admin.listeners").value_or("http://127.0.0.1:9644")));
+  c.admin_listener = *admin;
+
+  std::string dirs = raw.get("log.dirs").value_or(raw.get("log.dir").value_or("./data"));
+  c.log_dirs.clear();
+  std::stringstream in(dirs);
+  std::string d;
+  while (std::getline(in, d, ','))
+    if (!d.empty()) c.log_dirs.push_back(d);
+  if (c.log_dirs.empty()) return std::unexpected("log.dirs is empty");
+
+  TERN_TRY(partitions, raw.get_int("num.partitions", 1));
+  if (*partitions < 1 || *partitions > INT32_MAX)
+    return std::unexpected("num.partitions must be at least 1");
+  c.num_partitions = static_cast<int32_t>(*partitions);
+  TERN_TRY(rf, raw.get_int("default.replication.factor", 1));
+  if (*rf < 1 || *rf > INT16_MAX)
+    return std::unexpected("default.replication.factor must be at least 1");
+  c.default_replication_factor = static_cast<int16_t>(*rf);
+  TERN_TRY(auto_create, raw.get_bool("auto.create.topics.enable", true));
+  c.auto_create_topics = *auto_create;
+  TERN_TRY(delete_enable, raw.get_bool("delete.topic.enable", true));
+  c.delete_topic_enable = *delete_enable;
+  TERN_TRY(max_request, raw.get_int("socket.request.max.bytes", 104857600));
+  if (*max_request < 1024 || *max_request > INT32_MAX)
+    return std::unexpected("socket.request.max.bytes must be between 1024 and 2147483647");
+  c.socket_request_max_bytes = *max_request;
+  TERN_TRY(check_interval, raw.get_int("log.retention.check.interval.ms", 300000));
+  if (*check_interval < 1)
+    return std::unexpected("log.retention.check.interval.ms must be positive");
+  c.retention_check_interval_ms = *check_interval;
+  TERN_TRY(delay, raw.get_int("group.initial.rebalance.delay.ms", 3000));
+  c.group_initial_rebalance_delay_ms = *delay;
+#undef TERN_TRY
+
+  c.topic_defaults = storage::topic_defaults_from(raw);
+  for (const auto& [name, value] : c.topic_defaults) {
+    if (auto v = storage::validate_topic_config(name, value); !v)
+      return std::unexpected(std::string(storage::find_topic_config_def(name)->broker_key) + ": " +
+                             v.error());
+  }
+  return c;
+}
+
+}  // namespace tern::server

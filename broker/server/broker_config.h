@@ -1,0 +1,49 @@
+// The broker's settings, read from a config_map with Kafka's key names and defaults.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/config_map.h"
+
+namespace tern::server {
+
+struct endpoint {
+  std::string scheme;  // PLAINTEXT, http
+  std::string host;
+  uint16_t port = 0;
+
+  std::string to_string() const;
+};
+
+// "PLAINTEXT://127.0.0.1:9092" -> endpoint. Port 0 asks the system for a free port.
+std::expected<endpoint, std::string> parse_endpoint(const std::string& text);
+
+struct broker_config {
+  int32_t node_id = 0;
+  endpoint listener{"PLAINTEXT", "127.0.0.1", 9092};
+  std::optional<endpoint> advertised;  // defaults to the listener's bound address
+  endpoint admin_listener{"http", "127.0.0.1", 9644};
+  std::vector<std::string> log_dirs{"./data"};
+  int32_t num_partitions = 1;
+  int16_t default_replication_factor = 1;
+  bool auto_create_topics = true;
+  bool delete_topic_enable = true;
+  int64_t socket_request_max_bytes = 104857600;
+  int64_t retention_check_interval_ms = 300000;
+  int64_t group_initial_rebalance_delay_ms = 3000;
+  std::map<std::string, std::string> topic_defaults;  // topic config name -> broker default
+  config_map raw;                                     // everything, for DescribeConfigs
+};
+
+// Reads and checks every known key; unknown keys are reported in `warnings`.
+std::expected<broker_config, std::string> load_broker_config(const config_map& raw,
+                                                             std::vector<std::string>& warnings);
+
+// The keys load_broker_config understands, with their defaults, for docs and warnings.
+const std::map<std::string, std::string>& known_broker_keys();
+
+}  // namespace tern::server

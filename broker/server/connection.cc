@@ -1,0 +1,175 @@
+// The per-connection request loop.
+#include "broker/server/connection.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
+
+#include "common/asio.h"
+
+#include "broker/protocol/codec.h"
+#include "broker/protocol/error_code.h"
+#include "broker/protocol/messages/messages.h"
+#include "broker/server/api_registry.h"
+#include "broker/server/broker.h"
+
+namespace tern::server {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+using protocol::byte_reader;
+using protocol::encoded_message;
+
+namespace {
+
+constexpr int16_t kApiVersionsKey = 18;
+
+// Sends a file range with sendfile(2), waiting for the socket whenever it is full.
+asio::awaitable<bool> send_file(asio::ip::tcp::socket& socket, const protocol::file_slice& s) {
+  off_t offset = static_cast<off_t>(s.position);
+  size_t remaining = s.length;
+  socket.native_non_blocking(true);
+  while (remaining > 0) {
+    ssize_t n = ::sendfile(socket.native_handle(), s.file->get(), &offset, remaining);
+    if (n > 0) {
+      remaining -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      co_await socket.async_wait(asio::ip::tcp::socket::wait_write, use_awaitable);
+      continue;
+    }
+    // The file shrank under us (or the peer went away): the frame cannot be completed.
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> write_frame(asio::ip::tcp::socket& socket, encoded_message& m) {
+  size_t pos = 0;
+  for (const auto& sp : m.splices) {
+    co_await asio::async_write(socket, asio::buffer(m.bytes.data() + pos, sp.at - pos),
+                               use_awaitable);
+    pos = sp.at;
+    if (!co_await send_file(socket, sp.slice)) co_return false;
+  }
+  co_await asio::async_write(socket, asio::buffer(m.bytes.data() + pos, m.bytes.size() - pos),
+                             use_awaitable);
+  co_return true;
+}
+
+// Frame: int32 size, correlation id, [tagged fields], body.
+encoded_message frame(const protocol::api_schema& api, int16_t version, int32_t correlation_id,
+                      const protocol::struct_value& body) {
+  encoded_message m;
+  protocol::byte_writer w(m.bytes);
+  w.i32(0);
+  w.i32(correlation_id);
+  // Flexible responses use header v1, except ApiVersions, which always uses v0 so a client
+  // can parse it before it knows which versions the broker speaks.
+  if (api.response.flexible.contains(version) && api.key != kApiVersionsKey) w.uvarint(0);
+  protocol::encode(api.response, version, body, m);
+  protocol::byte_writer::put_i32_at(m.bytes, 0, static_cast<int32_t>(m.total_size() - 4));
+  return m;
+}
+
+// ApiVersions at a version we do not know: a v0 response with UNSUPPORTED_VERSION and the
+// ranges we do, so the client can retry (KIP-511).
+encoded_message unsupported_api_versions(int32_t correlation_id) {
+  const auto& api = protocol::messages::api_versions();
+  protocol::struct_value body(api.response.fields);
+  body["error_code"] = int64_t{protocol::wire(protocol::error_code::unsupported_version)};
+  for (const auto& h : api_handlers()) {
+    auto& k = body.add("api_keys");
+    k["api_key"] = int64_t{h.schema->key};
+    k["min_version"] = int64_t{h.advertised.min};
+    k["max_version"] = int64_t{h.advertised.max};
+  }
+  return frame(api, 0, correlation_id, body);
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp::socket> socket) {
+  b.track(socket);
+  std::string peer = "?";
+  boost::system::error_code ec;
+  auto remote = socket->remote_endpoint(ec);
+  if (!ec) peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+  socket->set_option(asio::ip::tcp::no_delay(true), ec);
+
+  std::string body;
+  try {
+    for (;;) {
+      char size_bytes[4];
+      co_await asio::async_read(*socket, asio::buffer(size_bytes, 4), use_awaitable);
+      const int32_t size = static_cast<int32_t>(protocol::load_be32(size_bytes));
+      if (size < 8 || size > b.config().socket_request_max_bytes) {
+        spdlog::warn("closing connection from {}: request size {} is outside 8..{} "
+                     "(socket.request.max.bytes)",
+                     peer, size, b.config().socket_request_max_bytes);
+        break;
+      }
+      body.resize(static_cast<size_t>(size));
+      co_await asio::async_read(*socket, asio::buffer(body.data(), body.size()), use_awaitable);
+
+      byte_reader in(body);
+      const int16_t key = in.i16();
+      const int16_t version = in.i16();
+      const int32_t correlation_id = in.i32();
+      const api_handler* handler = find_api_handler(key);
+      if (handler == nullptr) {
+        spdlog::warn("closing connection from {}: unknown API key {}", peer, key);
+        break;
+      }
+      if (!handler->advertised.contains(version)) {
+        if (key == kApiVersionsKey) {
+          auto m = unsupported_api_versions(correlation_id);
+          co_await write_frame(*socket, m);
+          continue;
+        }
+        spdlog::warn("closing connection from {}: {} v{} is not supported (v{}-{} are)", peer,
+                     handler->schema->name, version, handler->advertised.min,
+                     handler->advertised.max);
+        break;
+      }
+      request_context cx{b, key, version, correlation_id, {}, peer};
+      protocol::struct_value request;
+      try {
+        // Header v1: nullable int16 client id; v2 adds tagged fields.
+        const int16_t id_len = in.i16();
+        if (id_len >= 0) cx.client_id = std::string(in.take(static_cast<size_t>(id_len)));
+        if (handler->schema->request.flexible.contains(version)) {
+          const uint32_t tags = in.uvarint32();
+          for (uint32_t t = 0; t < tags; ++t) {
+            in.uvarint32();
+            in.skip(in.uvarint32());
+          }
+        }
+        request = protocol::decode(handler->schema->request, version, in);
+      } catch (const protocol::malformed_input& e) {
+        spdlog::warn("closing connection from {}: malformed {} v{} request: {}", peer,
+                     handler->schema->name, version, e.what());
+        break;
+      }
+      auto response = co_await handler->handle(cx, request);
+      if (!response) continue;
+      auto m = frame(*handler->schema, version, correlation_id, *response);
+      if (!co_await write_frame(*socket, m)) {
+        spdlog::warn("closing connection from {}: a log file changed while sending", peer);
+        break;
+      }
+    }
+  } catch (const protocol::malformed_input& e) {
+    spdlog::warn("closing connection from {}: malformed request header: {}", peer, e.what());
+  } catch (const boost::system::system_error& e) {
+    // The peer closed or reset the connection, or the broker is stopping.
+    if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted &&
+        e.code() != asio::error::connection_reset)
+      spdlog::debug("connection from {} ended: {}", peer, e.what());
+  }
+  socket->close(ec);
+  b.untrack(socket);
+}
+
+}  // namespace tern::server

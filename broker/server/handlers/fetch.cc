@@ -1,0 +1,92 @@
+// Fetch: whole batches from each partition's log, served from the segment files, with long
+// polling until min_bytes are available or max_wait_ms has passed.
+#include <chrono>
+
+#include "broker/protocol/messages/messages.h"
+#include "broker/server/handlers/handler_util.h"
+#include "broker/server/handlers/handlers.h"
+
+namespace tern::server::handlers {
+
+using protocol::error_code;
+
+namespace {
+
+struct fetch_pass {
+  protocol::struct_value response;
+  int64_t bytes = 0;
+  bool has_error = false;
+};
+
+fetch_pass read_all(request_context& cx, const protocol::struct_value& req) {
+  broker& b = cx.b;
+  const bool from_replica = req.integer("replica_id") >= 0;
+  int64_t budget = req.integer("max_bytes");
+  fetch_pass pass{protocol::struct_value(protocol::messages::fetch().response.fields)};
+  auto& r = pass.response;
+  for (const auto& topic_value : req.array("topics")) {
+    const auto& topic = topic_value.as_struct();
+    auto& out_topic = r.add("responses");
+    std::string name;
+    std::optional<cluster::topic_info> info;
+    if (cx.api_version >= 13) {
+      out_topic["topic_id"] = topic["topic_id"];
+      info = b.topics().find_by_id(topic["topic_id"].as_uuid().bytes);
+      if (info) name = info->name;
+    } else {
+      name = topic.string("topic");
+      out_topic["topic"] = name;
+    }
+    for (const auto& part_value : topic.array("partitions")) {
+      const auto& part = part_value.as_struct();
+      const int32_t index = static_cast<int32_t>(part.integer("partition"));
+      auto& out = out_topic.add("partitions");
+      out["partition_index"] = int64_t{index};
+      out["records"] = protocol::records_value{};
+      storage::log* log = name.empty() ? nullptr : b.topics().partition_log(name, index);
+      if (log == nullptr) {
+        out["error_code"] = code(cx.api_version >= 13 && !info ? error_code::unknown_topic_id
+                                                                : missing_partition_error(name));
+        out["high_watermark"] = int64_t{-1};
+        pass.has_error = true;
+        continue;
+      }
+      const int64_t hw = log->high_watermark();
+      out["high_watermark"] = hw;
+      out["last_stable_offset"] = hw;
+      out["log_start_offset"] = log->log_start_offset();
+      const int64_t limit = std::min<int64_t>(part.integer("partition_max_bytes"), budget);
+      // KIP-74: the first batch of the response is sent even if it exceeds the limits, so
+      // a consumer can always make progress.
+      auto result = log->read(part.integer("fetch_offset"), std::max<int64_t>(limit, 0),
+                              pass.bytes == 0, from_replica ? log->log_end_offset() : hw);
+      out["error_code"] = code(result.error);
+      if (result.error != error_code::none) {
+        pass.has_error = true;
+        continue;
+      }
+      const int64_t n = static_cast<int64_t>(result.records.size());
+      pass.bytes += n;
+      budget -= n;
+      out["records"] = std::move(result.records);
+    }
+  }
+  return pass;
+}
+
+}  // namespace
+
+handler_result fetch(request_context& cx, protocol::struct_value& req) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(req.integer("max_wait_ms"));
+  const int64_t min_bytes = std::max<int64_t>(req.integer("min_bytes"), 1);
+  for (;;) {
+    fetch_pass pass = read_all(cx, req);
+    if (pass.bytes >= min_bytes || pass.has_error ||
+        std::chrono::steady_clock::now() >= deadline || !cx.b.ready())
+      co_return std::move(pass.response);
+    co_await cx.b.arrivals().wait_until(deadline);
+  }
+}
+
+}  // namespace tern::server::handlers

@@ -1,0 +1,84 @@
+// Metadata: brokers, the cluster id and controller, and topic partitions with their leaders.
+// Topics a client asks for that do not exist are created when auto-creation is on.
+#include "broker/protocol/messages/messages.h"
+#include "broker/server/handlers/handler_util.h"
+#include "broker/server/handlers/handlers.h"
+
+namespace tern::server::handlers {
+
+using protocol::error_code;
+
+namespace {
+
+void describe_topic(broker& b, const cluster::topic_info& t, protocol::struct_value& out) {
+  out["error_code"] = code(error_code::none);
+  out["name"] = t.name;
+  out["topic_id"] = to_uuid(t.id);
+  out["is_internal"] = t.name.starts_with("__");
+  for (int32_t p = 0; p < t.partitions; ++p) {
+    auto& part = out.add("partitions");
+    part["error_code"] = code(error_code::none);
+    part["partition_index"] = int64_t{p};
+    part["leader_id"] = int64_t{b.node_id()};
+    part["leader_epoch"] = int64_t{0};
+    part.array("replica_nodes").push_back(int64_t{b.node_id()});
+    part.array("isr_nodes").push_back(int64_t{b.node_id()});
+  }
+}
+
+}  // namespace
+
+handler_result metadata(request_context& cx, protocol::struct_value& req) {
+  broker& b = cx.b;
+  protocol::struct_value r(protocol::messages::metadata().response.fields);
+  auto& broker_entry = r.add("brokers");
+  broker_entry["node_id"] = int64_t{b.node_id()};
+  broker_entry["host"] = b.advertised_host();
+  broker_entry["port"] = int64_t{b.advertised_port()};
+  r["cluster_id"] = b.metadata().cluster_id();
+  r["controller_id"] = int64_t{b.node_id()};
+
+  // v0: an empty list means all topics; v1+: null means all, empty means none.
+  const bool all = req.is_null("topics") || (cx.api_version == 0 && req.array("topics").empty());
+  if (all) {
+    for (const auto& t : b.topics().topics()) describe_topic(b, t, r.add("topics"));
+    co_return r;
+  }
+  const bool auto_create =
+      req["allow_auto_topic_creation"].as_bool() && b.config().auto_create_topics;
+  for (const auto& item : req.array("topics")) {
+    const auto& wanted = item.as_struct();
+    auto& out = r.add("topics");
+    std::optional<cluster::topic_info> t;
+    if (wanted.is_null("name")) {
+      t = b.topics().find_by_id(wanted["topic_id"].as_uuid().bytes);
+      if (!t) {
+        out["error_code"] = code(error_code::unknown_topic_id);
+        out["name"] = protocol::value::null();
+        out["topic_id"] = wanted["topic_id"];
+        continue;
+      }
+    } else {
+      const std::string& name = wanted.string("name");
+      t = b.topics().find(name);
+      if (!t && auto_create) {
+        auto created = b.topics().create(name, -1, -1, {}, false);
+        if (created.ok()) t = b.topics().find(name);
+        else if (created.error == error_code::invalid_topic_exception) {
+          out["error_code"] = code(created.error);
+          out["name"] = name;
+          continue;
+        }
+      }
+      if (!t) {
+        out["error_code"] = code(missing_partition_error(name));
+        out["name"] = name;
+        continue;
+      }
+    }
+    describe_topic(b, *t, out);
+  }
+  co_return r;
+}
+
+}  // namespace tern::server::handlers

@@ -1,0 +1,67 @@
+// Topic lifecycle on this broker: creating, deleting, adding partitions and changing configs,
+// with Kafka's validation and error codes; keeps the metadata store and the logs in step.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/cluster/metadata_store.h"
+#include "broker/protocol/error_code.h"
+#include "broker/server/broker_config.h"
+#include "broker/storage/log_manager.h"
+
+namespace tern::server {
+
+struct topic_result {
+  protocol::error_code error = protocol::error_code::none;
+  std::string message;
+
+  bool ok() const { return error == protocol::error_code::none; }
+};
+
+// Kafka's rules: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+topic_result validate_topic_name(const std::string& name);
+
+enum class config_op : int8_t { set = 0, remove = 1, append = 2, subtract = 3 };
+
+struct config_change {
+  std::string name;
+  std::optional<std::string> value;
+  config_op op = config_op::set;
+};
+
+class topic_manager {
+ public:
+  topic_manager(const broker_config& config, cluster::metadata_store& store,
+                storage::log_manager& logs);
+
+  // Opens the logs of every known topic.
+  std::expected<void, std::string> load();
+
+  topic_result create(const std::string& name, int32_t partitions, int16_t replication_factor,
+                      const std::map<std::string, std::string>& configs, bool validate_only);
+  topic_result remove(const std::string& name);
+  topic_result add_partitions(const std::string& name, int32_t total, bool validate_only);
+  // Replaces all overrides (AlterConfigs) or applies changes (IncrementalAlterConfigs).
+  topic_result alter_configs(const std::string& name, const std::vector<config_change>& changes,
+                             bool incremental, bool validate_only);
+
+  std::optional<cluster::topic_info> find(const std::string& name) const;
+  std::optional<cluster::topic_info> find_by_id(const cluster::topic_id& id) const;
+  std::vector<cluster::topic_info> topics() const { return store_.topics(); }
+  storage::log* partition_log(const std::string& topic, int32_t partition) const;
+  // Effective config values of a topic: overrides on top of the broker defaults.
+  std::map<std::string, std::string> effective_configs(const cluster::topic_info& t) const;
+
+ private:
+  topic_result open_partitions(const cluster::topic_info& t, int32_t from);
+
+  const broker_config& config_;
+  cluster::metadata_store& store_;
+  storage::log_manager& logs_;
+};
+
+}  // namespace tern::server

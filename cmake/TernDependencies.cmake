@@ -1,0 +1,18 @@
+# Every dependency comes from Debian's packages; find_package first, pkg-config where the
+# package ships no CMake config.
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+find_library(SNAPPY_LIBRARY snappy REQUIRED)
+if(TERN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
