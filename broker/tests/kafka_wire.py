@@ -1,0 +1,322 @@
+"""Minimal hand-rolled Kafka wire helpers for raw-socket tests.
+
+Only what the tests need: CRC-32C, zigzag varints, RecordBatch v2 building and parsing,
+request framing (header v1), Produce v3, ApiVersions v0 and InitProducerId v0.
+"""
+
+import socket
+import struct
+import time
+
+# ---------------------------------------------------------------------- CRC-32C
+_CRC32C_POLY = 0x82F63B78  # reflected Castagnoli polynomial
+
+
+def _make_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ _CRC32C_POLY if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C_TABLE = _make_table()
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    t = _CRC32C_TABLE
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283, "crc32c self-check failed"
+
+
+# ---------------------------------------------------------------------- varints
+def zigzag_varint(n):
+    z = (n << 1) ^ (n >> 63)
+    z &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        b = z & 0x7F
+        z >>= 7
+        if z:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def read_varint(buf, pos):
+    shift = 0
+    z = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        z |= (b & 0x7F) << shift
+        if not b & 0x80:
+            break
+        shift += 7
+    return (z >> 1) ^ -(z & 1), pos
+
+
+# ---------------------------------------------------------------------- RecordBatch v2
+def encode_record(offset_delta, key, value, timestamp_delta=0, headers=()):
+    body = bytearray()
+    body += struct.pack(">b", 0)  # attributes
+    body += zigzag_varint(timestamp_delta)
+    body += zigzag_varint(offset_delta)
+    if key is None:
+        body += zigzag_varint(-1)
+    else:
+        body += zigzag_varint(len(key)) + key
+    if value is None:
+        body += zigzag_varint(-1)
+    else:
+        body += zigzag_varint(len(value)) + value
+    body += zigzag_varint(len(headers))
+    for hk, hv in headers:
+        body += zigzag_varint(len(hk)) + hk + zigzag_varint(len(hv)) + hv
+    return zigzag_varint(len(body)) + bytes(body)
+
+
+def record_batch(records, base_offset=0, producer_id=-1, producer_epoch=-1, base_sequence=-1,
+                 timestamp=None, attributes=0, partition_leader_epoch=-1):
+    """records: list of (key, value) bytes (either may be None). Returns the batch bytes."""
+    if timestamp is None:
+        timestamp = int(time.time() * 1000)
+    recs = b"".join(encode_record(i, k, v) for i, (k, v) in enumerate(records))
+    after_crc = struct.pack(">hiqqqhii", attributes, len(records) - 1, timestamp, timestamp,
+                            producer_id, producer_epoch, base_sequence, len(records)) + recs
+    crc = crc32c(after_crc)
+    after_length = struct.pack(">ibI", partition_leader_epoch, 2, crc) + after_crc
+    return struct.pack(">qi", base_offset, len(after_length)) + after_length
+
+
+BATCH_HEADER = struct.Struct(">qiibIhiqqqhii")  # 61 bytes
+
+
+def parse_batches(data):
+    """Parse concatenated batches; returns list of dicts. Stops at a partial batch."""
+    out = []
+    pos = 0
+    while pos + 12 <= len(data):
+        base_offset, length = struct.unpack_from(">qi", data, pos)
+        end = pos + 12 + length
+        if length < 49 or end > len(data):
+            break
+        (_, _, _, magic, crc, attrs, last_delta, base_ts, max_ts, pid, epoch, seq,
+         count) = BATCH_HEADER.unpack_from(data, pos)
+        out.append(dict(position=pos, size=end - pos, base_offset=base_offset, magic=magic,
+                        crc=crc, crc_ok=crc32c(data[pos + 21:end]) == crc, attributes=attrs,
+                        last_offset_delta=last_delta, count=count, producer_id=pid,
+                        base_sequence=seq, records=(data[pos + 61:end])))
+        pos = end
+    return out
+
+
+def parse_records(batch):
+    """Records of an uncompressed batch dict from parse_batches -> list of (offset, key, value)."""
+    buf = batch["records"]
+    pos = 0
+    out = []
+    for _ in range(batch["count"]):
+        length, pos = read_varint(buf, pos)
+        end = pos + length
+        pos += 1  # attributes
+        _, pos = read_varint(buf, pos)  # timestamp delta
+        od, pos = read_varint(buf, pos)
+        kl, pos = read_varint(buf, pos)
+        key = None if kl < 0 else bytes(buf[pos:pos + kl])
+        pos += max(kl, 0)
+        vl, pos = read_varint(buf, pos)
+        value = None if vl < 0 else bytes(buf[pos:pos + vl])
+        pos = end
+        out.append((batch["base_offset"] + od, key, value))
+    return out
+
+
+# ---------------------------------------------------------------------- framing
+def kstring(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    b = s.encode() if isinstance(s, str) else s
+    return struct.pack(">h", len(b)) + b
+
+
+def request_header_v1(api_key, api_version, correlation_id, client_id="tern-test"):
+    return struct.pack(">hhi", api_key, api_version, correlation_id) + kstring(client_id)
+
+
+def frame(payload):
+    return struct.pack(">i", len(payload)) + payload
+
+
+class Conn:
+    """A raw Kafka connection with a socket timeout."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.corr = 0
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def request(self, api_key, api_version, body, client_id="tern-test"):
+        self.corr += 1
+        self.send_raw(frame(request_header_v1(api_key, api_version, self.corr, client_id) + body))
+        return self.corr
+
+    def recv_exact(self, n):
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError(f"connection closed after {len(buf)} of {n} bytes")
+            buf += chunk
+        return bytes(buf)
+
+    def recv_frame(self):
+        (size,) = struct.unpack(">i", self.recv_exact(4))
+        return self.recv_exact(size)
+
+    def roundtrip(self, api_key, api_version, body):
+        corr = self.request(api_key, api_version, body)
+        resp = self.recv_frame()
+        (rcorr,) = struct.unpack_from(">i", resp, 0)
+        assert rcorr == corr, f"correlation id {rcorr} != {corr}"
+        return resp[4:]
+
+    def is_closed_by_peer(self, timeout=10.0):
+        """True if the peer closes the connection (EOF or reset) within timeout."""
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+                # Unexpected data (a response); keep reading until closed.
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+        return False
+
+
+# ---------------------------------------------------------------------- APIs
+PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
+API_VERSIONS, CREATE_TOPICS, INIT_PRODUCER_ID = 18, 19, 22
+
+
+def produce_v3_body(topic, partition, records_bytes, acks=-1, timeout_ms=10000,
+                    transactional_id=None):
+    body = kstring(transactional_id) + struct.pack(">hi", acks, timeout_ms)
+    body += struct.pack(">i", 1) + kstring(topic)
+    body += struct.pack(">i", 1) + struct.pack(">i", partition)
+    if records_bytes is None:
+        body += struct.pack(">i", -1)
+    else:
+        body += struct.pack(">i", len(records_bytes)) + records_bytes
+    return body
+
+
+def parse_produce_v3_response(body):
+    """-> list of (topic, partition, error_code, base_offset, log_append_time), throttle."""
+    pos = 0
+    (nt,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    out = []
+    for _ in range(nt):
+        (ln,) = struct.unpack_from(">h", body, pos)
+        pos += 2
+        name = body[pos:pos + ln].decode()
+        pos += ln
+        (np_,) = struct.unpack_from(">i", body, pos)
+        pos += 4
+        for _ in range(np_):
+            idx, err, base, lat = struct.unpack_from(">ihqq", body, pos)
+            pos += 22
+            out.append((name, idx, err, base, lat))
+    (throttle,) = struct.unpack_from(">i", body, pos)
+    return out, throttle
+
+
+def produce(conn, topic, partition, batch, acks=-1):
+    """Produce v3 one batch; returns (error_code, base_offset)."""
+    resp = conn.roundtrip(PRODUCE, 3, produce_v3_body(topic, partition, batch, acks=acks))
+    parts, _ = parse_produce_v3_response(resp)
+    assert len(parts) == 1, parts
+    _, idx, err, base, _ = parts[0]
+    assert idx == partition
+    return err, base
+
+
+def parse_api_versions_v0_response(body):
+    """-> (error_code, {api_key: (min, max)})"""
+    err, n = struct.unpack_from(">hi", body, 0)
+    pos = 6
+    keys = {}
+    for _ in range(max(n, 0)):
+        k, lo, hi = struct.unpack_from(">hhh", body, pos)
+        pos += 6
+        keys[k] = (lo, hi)
+    return err, keys
+
+
+def init_producer_id_v0(conn, transactional_id=None, timeout_ms=60000):
+    """-> (error_code, producer_id, producer_epoch)"""
+    resp = conn.roundtrip(INIT_PRODUCER_ID, 0, kstring(transactional_id) +
+                          struct.pack(">i", timeout_ms))
+    _, err, pid, epoch = struct.unpack_from(">ihqh", resp, 0)
+    return err, pid, epoch
+
+
+def metadata_v1(conn, topics):
+    """Metadata v1 (no auto-create field; v1..v3 auto-create per broker config).
+
+    Returns {topic: (error_code, n_partitions)}.
+    """
+    body = struct.pack(">i", len(topics)) + b"".join(kstring(t) for t in topics)
+    resp = conn.roundtrip(METADATA, 1, body)
+    pos = 0
+    (nb,) = struct.unpack_from(">i", resp, pos)
+    pos += 4
+    for _ in range(nb):
+        pos += 4  # node id
+        (ln,) = struct.unpack_from(">h", resp, pos)
+        pos += 2 + ln + 4  # host, port
+        (ln,) = struct.unpack_from(">h", resp, pos)
+        pos += 2 + max(ln, 0)  # rack
+    pos += 4  # controller id
+    (nt,) = struct.unpack_from(">i", resp, pos)
+    pos += 4
+    out = {}
+    for _ in range(nt):
+        err, ln = struct.unpack_from(">hh", resp, pos)
+        pos += 4
+        name = resp[pos:pos + ln].decode()
+        pos += ln + 1  # is_internal
+        (np_,) = struct.unpack_from(">i", resp, pos)
+        pos += 4
+        for _ in range(np_):
+            pos += 2 + 4 + 4  # err, index, leader
+            for _ in range(2):  # replicas, isr
+                (na,) = struct.unpack_from(">i", resp, pos)
+                pos += 4 + 4 * na
+        out[name] = (err, np_)
+    return out
