@@ -114,7 +114,9 @@ class byte_writer {
     }
     u8(static_cast<uint8_t>(v));
   }
-  void varlong(int64_t v) { uvarint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void varlong(int64_t v) {
+    uvarint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
   void varint(int32_t v) { varlong(v); }
 
   static void put_i32_at(std::string& buf, size_t pos, int32_t v) {
@@ -130,7 +132,8 @@ class byte_writer {
     for (size_t i = n; i-- > 0;) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
   }
   static void put_be_at(std::string& buf, size_t pos, uint64_t v, size_t n) {
-    for (size_t i = 0; i < n; ++i) buf[pos + i] = static_cast<char>((v >> (8 * (n - 1 - i))) & 0xff);
+    for (size_t i = 0; i < n; ++i)
+      buf[pos + i] = static_cast<char>((v >> (8 * (n - 1 - i))) & 0xff);
   }
 
   std::string& out_;

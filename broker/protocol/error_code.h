@@ -76,6 +76,8 @@ enum class error_code : int16_t {
 // Kafka's upper-case name of an error ("UNKNOWN_TOPIC_OR_PARTITION"), for logs and tools.
 std::string_view error_name(error_code e);
 
-inline int16_t wire(error_code e) { return static_cast<int16_t>(e); }
+inline int16_t wire(error_code e) {
+  return static_cast<int16_t>(e);
+}
 
 }  // namespace tern::protocol

@@ -67,7 +67,14 @@ std::optional<batch_header> read_batch_header(std::string_view bytes);
 
 // Why a batch is not acceptable; empty when it is.
 struct batch_problem {
-  enum class kind { none, truncated, bad_magic, bad_length, bad_crc, bad_records } what = kind::none;
+  enum class kind {
+    none,
+    truncated,
+    bad_magic,
+    bad_length,
+    bad_crc,
+    bad_records
+  } what = kind::none;
   std::string detail;
 
   explicit operator bool() const { return what != kind::none; }

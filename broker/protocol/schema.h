@@ -23,8 +23,12 @@ struct version_range {
 inline constexpr version_range kNoVersions{1, 0};
 
 // `since(3)` is "3+", `versions(0, 4)` is "0-4", as in Kafka's message JSON.
-constexpr version_range since(int16_t v) { return {v, kMaxVersion}; }
-constexpr version_range versions(int16_t lo, int16_t hi) { return {lo, hi}; }
+constexpr version_range since(int16_t v) {
+  return {v, kMaxVersion};
+}
+constexpr version_range versions(int16_t lo, int16_t hi) {
+  return {lo, hi};
+}
 
 enum class field_type : uint8_t {
   boolean,
@@ -39,8 +43,8 @@ enum class field_type : uint8_t {
   string,
   bytes,
   records,
-  array,        // array of `element` primitives, or of structs when `children` is set
-  structure,    // a single nested struct made of `children`
+  array,      // array of `element` primitives, or of structs when `children` is set
+  structure,  // a single nested struct made of `children`
 };
 
 struct field {
@@ -105,7 +109,7 @@ inline field struct_array(std::string_view name, version_range present,
 
 // A single nested struct.
 inline field struct_field(std::string_view name, version_range present,
-                       std::initializer_list<field> children) {
+                          std::initializer_list<field> children) {
   field f = scalar(name, field_type::structure, present);
   f.children = children;
   return f;

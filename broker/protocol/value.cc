@@ -94,16 +94,22 @@ size_t struct_value::index_of(std::string_view name) const {
   wrong_use("no field named", name);
 }
 
-value& struct_value::operator[](std::string_view name) { return values_[index_of(name)]; }
+value& struct_value::operator[](std::string_view name) {
+  return values_[index_of(name)];
+}
 const value& struct_value::operator[](std::string_view name) const {
   return values_[index_of(name)];
 }
 
-int64_t struct_value::integer(std::string_view name) const { return (*this)[name].as_int(); }
+int64_t struct_value::integer(std::string_view name) const {
+  return (*this)[name].as_int();
+}
 const std::string& struct_value::string(std::string_view name) const {
   return (*this)[name].as_string();
 }
-bool struct_value::is_null(std::string_view name) const { return (*this)[name].is_null(); }
+bool struct_value::is_null(std::string_view name) const {
+  return (*this)[name].is_null();
+}
 const value_array& struct_value::array(std::string_view name) const {
   return (*this)[name].as_array();
 }
@@ -122,15 +128,23 @@ struct_value& struct_value::add(std::string_view array_name) {
   return arr.back().as_struct();
 }
 
-bool value::as_bool() const { return get_as<bool>(data_, "bool"); }
-int64_t value::as_int() const { return get_as<int64_t>(data_, "integer"); }
-double value::as_double() const { return get_as<double>(data_, "float64"); }
+bool value::as_bool() const {
+  return get_as<bool>(data_, "bool");
+}
+int64_t value::as_int() const {
+  return get_as<int64_t>(data_, "integer");
+}
+double value::as_double() const {
+  return get_as<double>(data_, "float64");
+}
 const std::string& value::as_string() const {
   static const std::string kEmpty;
   if (is_null()) return kEmpty;
   return get_as<std::string>(data_, "string");
 }
-const uuid_value& value::as_uuid() const { return get_as<uuid_value>(data_, "uuid"); }
+const uuid_value& value::as_uuid() const {
+  return get_as<uuid_value>(data_, "uuid");
+}
 const records_value& value::as_records() const {
   static const records_value kEmpty;
   if (is_null()) return kEmpty;
@@ -151,7 +165,9 @@ value_array& value::as_array() {
   if (p == nullptr) wrong_use("value is not an", "array");
   return *p;
 }
-const struct_value& value::as_struct() const { return get_as<struct_value>(data_, "struct"); }
+const struct_value& value::as_struct() const {
+  return get_as<struct_value>(data_, "struct");
+}
 struct_value& value::as_struct() {
   auto* p = std::get_if<struct_value>(&data_);
   if (p == nullptr) wrong_use("value is not a", "struct");

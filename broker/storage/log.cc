@@ -59,8 +59,8 @@ std::expected<void, std::string> log::load_segments(bool recover) {
   for (size_t i = 0; i < bases.size(); ++i) {
     const bool last = i + 1 == bases.size();
     recovery_report report;
-    auto seg = segment::open(dir_, bases[i], config_.index_interval_bytes, recover && last, {},
-                             report);
+    auto seg =
+        segment::open(dir_, bases[i], config_.index_interval_bytes, recover && last, {}, report);
     if (!seg) return std::unexpected(seg.error());
     if (report.truncated_bytes > 0)
       spdlog::warn("{}: recovered segment {}: removed {} bytes ({})", dir_, bases[i],
@@ -160,14 +160,12 @@ log::append_result log::append(std::string& records, int32_t leader_epoch, int64
       return refuse(error_code::unsupported_for_message_format,
                     "only RecordBatch magic 2 is supported");
     if (static_cast<int64_t>(h->total_size()) > config_.max_message_bytes)
-      return refuse(error_code::message_too_large,
-                    "batch of " + std::to_string(h->total_size()) +
-                        " bytes exceeds max.message.bytes " +
-                        std::to_string(config_.max_message_bytes));
+      return refuse(error_code::message_too_large, "batch of " + std::to_string(h->total_size()) +
+                                                       " bytes exceeds max.message.bytes " +
+                                                       std::to_string(config_.max_message_bytes));
     if (auto problem = protocol::check_batch(rest.substr(0, h->total_size()))) {
       const bool crc = problem.what == protocol::batch_problem::kind::bad_crc;
-      return refuse(crc ? error_code::corrupt_message : error_code::invalid_record,
-                    problem.detail);
+      return refuse(crc ? error_code::corrupt_message : error_code::invalid_record, problem.detail);
     }
     if (h->is_transactional() || h->is_control())
       return refuse(error_code::invalid_txn_state, "transactions are not supported");
@@ -184,8 +182,7 @@ log::append_result log::append(std::string& records, int32_t leader_epoch, int64
     auto v = producers_.check(p.header);
     if (v.error != error_code::none)
       return refuse(v.error, "sequence " + std::to_string(p.header.base_sequence) +
-                                 " rejected for producer " +
-                                 std::to_string(p.header.producer_id));
+                                 " rejected for producer " + std::to_string(p.header.producer_id));
     if (v.duplicate) {
       if (batches.size() != 1)
         return refuse(error_code::duplicate_sequence_number, "duplicate batch among several");
@@ -195,8 +192,8 @@ log::append_result log::append(std::string& records, int32_t leader_epoch, int64
     }
   }
 
-  const int64_t last = log_end_offset() + (batches.back().header.last_offset() -
-                                           batches.front().header.base_offset);
+  const int64_t last =
+      log_end_offset() + (batches.back().header.last_offset() - batches.front().header.base_offset);
   if (should_roll(records.size(), now_ms, last)) {
     if (auto r = roll(now_ms); !r) return refuse(error_code::unknown_server_error, r.error());
   }
@@ -257,8 +254,7 @@ log::read_result log::read(int64_t offset, int64_t max_bytes, bool min_one,
       if (!next) break;
       h = *next;
     }
-    if (total > 0)
-      r.records.slices.push_back({seg.file(), pos, static_cast<uint32_t>(total)});
+    if (total > 0) r.records.slices.push_back({seg.file(), pos, static_cast<uint32_t>(total)});
     return r;
   }
   return r;
@@ -354,7 +350,9 @@ void log::flush() {
   unflushed_messages_ = 0;
 }
 
-void log::checkpoint() { write_producer_snapshot(log_end_offset()); }
+void log::checkpoint() {
+  write_producer_snapshot(log_end_offset());
+}
 
 void log::remove_all() {
   segments_.clear();

@@ -10,7 +10,9 @@ using protocol::error_code;
 
 namespace {
 
-int32_t next_sequence(int32_t s) { return s == INT32_MAX ? 0 : s + 1; }
+int32_t next_sequence(int32_t s) {
+  return s == INT32_MAX ? 0 : s + 1;
+}
 
 }  // namespace
 
@@ -63,8 +65,8 @@ std::string producer_state::snapshot(int64_t offset) const {
   for (const auto& [id, p] : producers_) {
     nlohmann::json batches = nlohmann::json::array();
     for (const auto& b : p.batches)
-      batches.push_back({b.first_sequence, b.last_sequence, b.first_offset, b.last_offset,
-                         b.timestamp});
+      batches.push_back(
+          {b.first_sequence, b.last_sequence, b.first_offset, b.last_offset, b.timestamp});
     j["producers"].push_back({{"id", id}, {"epoch", p.epoch}, {"batches", batches}});
   }
   return j.dump();
@@ -78,9 +80,8 @@ std::expected<int64_t, std::string> producer_state::load(const std::string& text
       producer p;
       p.epoch = pj.at("epoch").get<int16_t>();
       for (const auto& b : pj.at("batches"))
-        p.batches.push_back({b.at(0).get<int32_t>(), b.at(1).get<int32_t>(),
-                             b.at(2).get<int64_t>(), b.at(3).get<int64_t>(),
-                             b.at(4).get<int64_t>()});
+        p.batches.push_back({b.at(0).get<int32_t>(), b.at(1).get<int32_t>(), b.at(2).get<int64_t>(),
+                             b.at(3).get<int64_t>(), b.at(4).get<int64_t>()});
       loaded[pj.at("id").get<int64_t>()] = std::move(p);
     }
     producers_ = std::move(loaded);

@@ -32,7 +32,7 @@ class producer_state {
 
   struct verdict {
     protocol::error_code error = protocol::error_code::none;
-    bool duplicate = false;        // already in the log: answer with `duplicate_of`
+    bool duplicate = false;  // already in the log: answer with `duplicate_of`
     batch_meta duplicate_of{};
   };
 

@@ -26,8 +26,9 @@ segment::segment(std::string dir, int64_t base_offset, int64_t index_interval_by
       index_interval_bytes_(index_interval_bytes),
       next_offset_(base_offset) {}
 
-std::expected<std::unique_ptr<segment>, std::string> segment::create(
-    const std::string& dir, int64_t base_offset, int64_t index_interval_bytes) {
+std::expected<std::unique_ptr<segment>, std::string> segment::create(const std::string& dir,
+                                                                     int64_t base_offset,
+                                                                     int64_t index_interval_bytes) {
   recovery_report unused;
   return open(dir, base_offset, index_interval_bytes, false, {}, unused);
 }
@@ -49,8 +50,8 @@ std::expected<std::unique_ptr<segment>, std::string> segment::open(
                                     *size, &offsets_ok);
   if (!offsets) return std::unexpected(offsets.error());
   s->offsets_ = std::move(*offsets);
-  auto times = time_index::open(dir + "/" + file_name(base_offset, ".timeindex"), base_offset,
-                                &times_ok);
+  auto times =
+      time_index::open(dir + "/" + file_name(base_offset, ".timeindex"), base_offset, &times_ok);
   if (!times) return std::unexpected(times.error());
   s->times_ = std::move(*times);
   s->size_ = *size;
@@ -63,7 +64,8 @@ std::expected<std::unique_ptr<segment>, std::string> segment::open(
     report.rebuilt_time_index = !times_ok;
     if (auto c = s->offsets_.clear(); !c) return std::unexpected(c.error());
     if (auto c = s->times_.clear(); !c) return std::unexpected(c.error());
-    if (auto r = s->scan(0, validate, on_batch, report, true); !r) return std::unexpected(r.error());
+    if (auto r = s->scan(0, validate, on_batch, report, true); !r)
+      return std::unexpected(r.error());
     return s;
   }
   // Trust the indexes up to their last entry and check the tail beyond it.
@@ -73,7 +75,8 @@ std::expected<std::unique_ptr<segment>, std::string> segment::open(
     s->max_timestamp_ = t->timestamp;
     s->max_timestamp_offset_ = t->offset;
   }
-  if (auto first = s->header_at(0); first && *first) s->rolling_timestamp_ = (*first)->max_timestamp;
+  if (auto first = s->header_at(0); first && *first)
+    s->rolling_timestamp_ = (*first)->max_timestamp;
   if (auto r = s->scan(from, false, on_batch, report, true); !r) return std::unexpected(r.error());
   return s;
 }
@@ -92,7 +95,8 @@ std::expected<void, std::string> segment::scan(
       problem = "partial batch header";
       break;
     }
-    if (h->magic != 2 || h->batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLogOverhead) ||
+    if (h->magic != 2 ||
+        h->batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLogOverhead) ||
         h->base_offset < next_offset_ || h->last_offset_delta < 0) {
       problem = "invalid batch header";
       break;

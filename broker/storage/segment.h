@@ -37,8 +37,7 @@ class segment {
   // fully validated if that fails). `on_batch` sees every batch header of a validating scan.
   static std::expected<std::unique_ptr<segment>, std::string> open(
       const std::string& dir, int64_t base_offset, int64_t index_interval_bytes, bool validate,
-      const std::function<void(const protocol::batch_header&)>& on_batch,
-      recovery_report& report);
+      const std::function<void(const protocol::batch_header&)>& on_batch, recovery_report& report);
 
   int64_t base_offset() const { return base_offset_; }
   int64_t next_offset() const { return next_offset_; }
@@ -76,9 +75,10 @@ class segment {
 
  private:
   segment(std::string dir, int64_t base_offset, int64_t index_interval_bytes);
-  std::expected<void, std::string> scan(uint64_t from, bool validate,
-                                        const std::function<void(const protocol::batch_header&)>& on_batch,
-                                        recovery_report& report, bool rebuild_indexes);
+  std::expected<void, std::string> scan(
+      uint64_t from, bool validate,
+      const std::function<void(const protocol::batch_header&)>& on_batch, recovery_report& report,
+      bool rebuild_indexes);
   void note_batch(const protocol::batch_header& h, uint64_t position, bool index);
 
   std::string dir_;

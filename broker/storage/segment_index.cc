@@ -48,8 +48,8 @@ offset_index::~offset_index() {
 }
 
 std::expected<offset_index, std::string> offset_index::open(const std::string& path,
-                                                            int64_t base_offset,
-                                                            uint64_t log_size, bool* valid) {
+                                                            int64_t base_offset, uint64_t log_size,
+                                                            bool* valid) {
   auto fd = open_rw(path, true);
   if (!fd) return std::unexpected(fd.error());
   offset_index idx;
@@ -110,7 +110,9 @@ void offset_index::flush() const {
   if (fd_ >= 0) ::fdatasync(fd_);
 }
 
-void offset_index::remove_file() { std::remove(path_.c_str()); }
+void offset_index::remove_file() {
+  std::remove(path_.c_str());
+}
 
 // ---- time_index -----------------------------------------------------------------------
 
@@ -151,9 +153,8 @@ std::expected<time_index, std::string> time_index::open(const std::string& path,
   for (size_t p = 0; *valid && p + kTimeEntry <= bytes->size(); p += kTimeEntry) {
     const entry e{static_cast<int64_t>(load_be64(bytes->data() + p)),
                   base_offset + static_cast<int32_t>(load_be32(bytes->data() + p + 8))};
-    const bool increasing =
-        idx.entries_.empty() ||
-        (e.timestamp > idx.entries_.back().timestamp && e.offset > idx.entries_.back().offset);
+    const bool increasing = idx.entries_.empty() || (e.timestamp > idx.entries_.back().timestamp &&
+                                                     e.offset > idx.entries_.back().offset);
     if (e.offset < base_offset || !increasing) *valid = false;
     idx.entries_.push_back(e);
   }
@@ -197,6 +198,8 @@ void time_index::flush() const {
   if (fd_ >= 0) ::fdatasync(fd_);
 }
 
-void time_index::remove_file() { std::remove(path_.c_str()); }
+void time_index::remove_file() {
+  std::remove(path_.c_str());
+}
 
 }  // namespace tern::storage

@@ -27,9 +27,8 @@ class offset_index {
 
   // Opens or creates the file. `valid` is false when its contents failed the checks
   // (odd size, offsets not increasing, positions beyond `log_size`); the caller rebuilds.
-  static std::expected<offset_index, std::string> open(const std::string& path,
-                                                       int64_t base_offset, uint64_t log_size,
-                                                       bool* valid);
+  static std::expected<offset_index, std::string> open(const std::string& path, int64_t base_offset,
+                                                       uint64_t log_size, bool* valid);
 
   std::expected<void, std::string> append(int64_t offset, uint64_t position);
   // The last entry at or before `offset`.
@@ -60,8 +59,8 @@ class time_index {
   time_index& operator=(time_index&&) noexcept;
   ~time_index();
 
-  static std::expected<time_index, std::string> open(const std::string& path,
-                                                     int64_t base_offset, bool* valid);
+  static std::expected<time_index, std::string> open(const std::string& path, int64_t base_offset,
+                                                     bool* valid);
 
   std::expected<void, std::string> append(int64_t timestamp, int64_t offset);
   // The last entry whose timestamp is below `timestamp`: scanning from there finds the first

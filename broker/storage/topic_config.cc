@@ -42,11 +42,7 @@ const std::vector<topic_config_def>& topic_config_defs() {
       {"retention.ms", "log.retention.ms", long_int, "604800000", {}, -1},
       {"segment.bytes", "log.segment.bytes", integer, "1073741824", {}, 14},
       {"segment.ms", "log.roll.ms", long_int, "604800000", {}, 1},
-      {"unclean.leader.election.enable",
-       "unclean.leader.election.enable",
-       boolean,
-       "false",
-       {}},
+      {"unclean.leader.election.enable", "unclean.leader.election.enable", boolean, "false", {}},
   };
   return defs;
 }

@@ -19,9 +19,9 @@ struct topic_config_def {
   std::string_view name;        // topic config, e.g. retention.ms
   std::string_view broker_key;  // the broker setting that gives its default, e.g. log.retention.ms
   config_kind kind;
-  std::string_view fallback;  // Kafka's default when the broker sets nothing
+  std::string_view fallback;              // Kafka's default when the broker sets nothing
   std::vector<std::string_view> allowed;  // for strings/lists: the only accepted values
-  int64_t min = INT64_MIN;               // for numbers
+  int64_t min = INT64_MIN;                // for numbers
 };
 
 const std::vector<topic_config_def>& topic_config_defs();

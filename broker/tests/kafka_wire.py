@@ -320,3 +320,11 @@ def metadata_v1(conn, topics):
                 pos += 4 + 4 * na
         out[name] = (err, np_)
     return out
+
+
+def fetch_v4_body(topic, partition, offset, max_bytes=50 * 1024 * 1024, partition_max=10 * 1024 * 1024,
+                  max_wait_ms=500, min_bytes=1):
+    body = struct.pack(">iiiib", -1, max_wait_ms, min_bytes, max_bytes, 0)
+    body += struct.pack(">i", 1) + kstring(topic)
+    body += struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, partition_max)
+    return body

@@ -218,8 +218,12 @@ class BrokerTestCase(unittest.TestCase):
         return b
 
     def _dump_log_on_failure(self, broker):
-        outcome = getattr(self, "_outcome", None)
-        if outcome is not None and not getattr(outcome, "success", True):
+        # Runs as a cleanup: the failure is already recorded in the result by then.
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        if result is None:
+            return
+        recorded = list(getattr(result, "failures", [])) + list(getattr(result, "errors", []))
+        if any(getattr(t, "test_case", t) is self for t, _ in recorded):
             text = broker.all_logs()
             print(f"\n===== broker log ({self.id()}), last 20000 chars =====\n"
                   f"{text[-20000:]}\n=====")
