@@ -6,8 +6,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:?build dir}"
 seconds="${2:-30}"
-cmake -S "$here" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug > "$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log"; exit 1; }
+mkdir -p "$build"
+cmake -S "$here" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug > "$build/configure.log" 2>&1 \
+  || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j 2
 for target in request_decoder_fuzz record_batch_fuzz; do
   corpus="$build/corpus-$target"

@@ -14,6 +14,7 @@ const std::vector<api_handler>& api_handlers() {
       {&m::fetch(), h::fetch, protocol::versions(4, 13)},
       {&m::list_offsets(), h::list_offsets, m::list_offsets().request.valid},
       {&m::metadata(), h::metadata, m::metadata().request.valid},
+      {&m::find_coordinator(), h::find_coordinator, m::find_coordinator().request.valid},
       {&m::api_versions(), h::api_versions, m::api_versions().request.valid},
       {&m::create_topics(), h::create_topics, m::create_topics().request.valid},
       {&m::delete_topics(), h::delete_topics, m::delete_topics().request.valid},
@@ -21,7 +22,8 @@ const std::vector<api_handler>& api_handlers() {
       {&m::describe_configs(), h::describe_configs, m::describe_configs().request.valid},
       {&m::alter_configs(), h::alter_configs, m::alter_configs().request.valid},
       {&m::create_partitions(), h::create_partitions, m::create_partitions().request.valid},
-      {&m::incremental_alter_configs(), h::incremental_alter_configs, m::incremental_alter_configs().request.valid},
+      {&m::incremental_alter_configs(), h::incremental_alter_configs,
+       m::incremental_alter_configs().request.valid},
       {&m::describe_cluster(), h::describe_cluster, m::describe_cluster().request.valid},
   };
   return table;

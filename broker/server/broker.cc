@@ -3,8 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/asio.h"
 #include <nlohmann/json.hpp>
+#include "common/asio.h"
 
 #include "broker/admin/admin_server.h"
 #include "broker/cluster/embedded_metadata_store.h"
@@ -31,7 +31,9 @@ broker::broker(asio::io_context& ioc, broker_config config)
 
 broker::~broker() = default;
 
-uint16_t broker::admin_port() const { return admin_port_; }
+uint16_t broker::admin_port() const {
+  return admin_port_;
+}
 
 std::expected<void, std::string> broker::start() {
   auto store = cluster::embedded_metadata_store::open(config_.log_dirs.front());
@@ -63,9 +65,8 @@ std::expected<void, std::string> broker::start() {
     advertised_port_ = kafka_port_;
   }
 
-  admin_ = std::make_unique<admin::admin_server>(ioc_, [this](const std::string& path) {
-    return route_admin(path);
-  });
+  admin_ = std::make_unique<admin::admin_server>(
+      ioc_, [this](const std::string& path) { return route_admin(path); });
   auto admin_port = admin_->listen(config_.admin_listener.host, config_.admin_listener.port);
   if (!admin_port) return std::unexpected(admin_port.error());
   admin_port_ = *admin_port;
@@ -117,7 +118,8 @@ asio::awaitable<void> broker::accept_loop() {
 
 asio::awaitable<void> broker::housekeeping_loop() {
   while (!stopped_) {
-    housekeeping_timer_.expires_after(std::chrono::milliseconds(config_.retention_check_interval_ms));
+    housekeeping_timer_.expires_after(
+        std::chrono::milliseconds(config_.retention_check_interval_ms));
     boost::system::error_code ec;
     co_await housekeeping_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return;

@@ -70,8 +70,8 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
   for (const auto& [key, value] : raw.entries())
     if (!known_broker_keys().contains(key)) warnings.push_back("unknown config key " + key);
 
-#define TERN_TRY(var, expr)                                 \
-  auto var = (expr);                                        \
+#define TERN_TRY(var, expr) \
+  auto var = (expr);        \
   if (!var) return std::unexpected(var.error())
 
   TERN_TRY(node_id, raw.get_int("node.id", raw.get_int("broker.id", 0).value_or(0)));

@@ -11,8 +11,7 @@ namespace tern::server {
 namespace {
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() /
-              (std::to_string(::getpid()) + "-" + name);
+  auto path = std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
   std::ofstream(path) << text;
   return path.string();
 }

@@ -105,9 +105,10 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
       co_await asio::async_read(*socket, asio::buffer(size_bytes, 4), use_awaitable);
       const int32_t size = static_cast<int32_t>(protocol::load_be32(size_bytes));
       if (size < 8 || size > b.config().socket_request_max_bytes) {
-        spdlog::warn("closing connection from {}: request size {} is outside 8..{} "
-                     "(socket.request.max.bytes)",
-                     peer, size, b.config().socket_request_max_bytes);
+        spdlog::warn(
+            "closing connection from {}: request size {} is outside 8..{} "
+            "(socket.request.max.bytes)",
+            peer, size, b.config().socket_request_max_bytes);
         break;
       }
       body.resize(static_cast<size_t>(size));

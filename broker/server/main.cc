@@ -1,6 +1,9 @@
 // tern-broker: a Kafka-compatible broker. Configuration comes from a YAML (or .properties)
 // file, then --override flags, then TERN_* environment variables.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <csignal>
 
 #include <CLI/CLI.hpp>
 #include "common/asio.h"
@@ -49,6 +52,16 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : warnings) spdlog::warn("{}", w);
 
+  // A client that disconnects while sendfile() writes to it must cost only its connection.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // Every partition keeps three files open; take all the descriptors the system allows.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   boost::asio::io_context ioc(1);
   tern::server::broker broker(ioc, *config);
   if (auto started = broker.start(); !started) {
@@ -62,11 +75,12 @@ int main(int argc, char** argv) {
     broker.stop();
     ioc.stop();
   });
-  spdlog::info("tern-broker ready: node.id={} kafka={}:{} advertised={}:{} admin=http://{}:{} "
-               "log.dirs={}",
-               config->node_id, config->listener.host, broker.kafka_port(),
-               broker.advertised_host(), broker.advertised_port(), config->admin_listener.host,
-               broker.admin_port(), fmt::join(config->log_dirs, ","));
+  spdlog::info(
+      "tern-broker ready: node.id={} kafka={}:{} advertised={}:{} admin=http://{}:{} "
+      "log.dirs={}",
+      config->node_id, config->listener.host, broker.kafka_port(), broker.advertised_host(),
+      broker.advertised_port(), config->admin_listener.host, broker.admin_port(),
+      fmt::join(config->log_dirs, ","));
   ioc.run();
   spdlog::info("tern-broker stopped cleanly");
   return 0;

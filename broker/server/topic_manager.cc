@@ -20,7 +20,9 @@ std::string collision_form(const std::string& name) {
   return s;
 }
 
-topic_result fail(error_code e, std::string message) { return {e, std::move(message)}; }
+topic_result fail(error_code e, std::string message) {
+  return {e, std::move(message)};
+}
 
 }  // namespace
 
@@ -30,8 +32,7 @@ topic_result validate_topic_name(const std::string& name) {
     return fail(error_code::invalid_topic_exception, "Topic name cannot be \".\" or \"..\"");
   if (name.size() > kMaxTopicNameLength)
     return fail(error_code::invalid_topic_exception,
-                "Topic name is longer than " + std::to_string(kMaxTopicNameLength) +
-                    " characters");
+                "Topic name is longer than " + std::to_string(kMaxTopicNameLength) + " characters");
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
@@ -148,7 +149,8 @@ topic_result topic_manager::alter_configs(const std::string& name,
   auto t = store_.find_topic(name);
   if (!t)
     return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
-  std::map<std::string, std::string> next = incremental ? t->configs : std::map<std::string, std::string>{};
+  std::map<std::string, std::string> next =
+      incremental ? t->configs : std::map<std::string, std::string>{};
   for (const auto& c : changes) {
     if (!storage::find_topic_config_def(c.name))
       return fail(error_code::invalid_config, "Unknown topic config name: " + c.name);
@@ -165,8 +167,7 @@ topic_result topic_manager::alter_configs(const std::string& name,
         if (storage::find_topic_config_def(c.name)->kind != storage::config_kind::list)
           return fail(error_code::invalid_config,
                       "Config value append/subtract is only allowed for lists: " + c.name);
-        std::string current = next.contains(c.name) ? next[c.name]
-                                                    : effective_configs(*t)[c.name];
+        std::string current = next.contains(c.name) ? next[c.name] : effective_configs(*t)[c.name];
         std::vector<std::string> items;
         std::stringstream in(current);
         for (std::string s; std::getline(in, s, ',');)

@@ -79,16 +79,21 @@ TEST_F(TopicManagerTest, PartitionsOnlyGrow) {
   EXPECT_EQ(topics_->add_partitions("t", 2, false).error, error_code::invalid_partitions);
   EXPECT_TRUE(topics_->add_partitions("t", 5, false).ok());
   EXPECT_NE(topics_->partition_log("t", 4), nullptr);
-  EXPECT_EQ(topics_->add_partitions("nope", 5, false).error, error_code::unknown_topic_or_partition);
+  EXPECT_EQ(topics_->add_partitions("nope", 5, false).error,
+            error_code::unknown_topic_or_partition);
 }
 
 TEST_F(TopicManagerTest, IncrementalAndFullConfigChanges) {
   ASSERT_TRUE(topics_->create("t", 1, 1, {{"retention.ms", "1000"}}, false).ok());
-  EXPECT_TRUE(topics_->alter_configs("t", {{"segment.bytes", "2048", config_op::set}}, true, false).ok());
+  EXPECT_TRUE(
+      topics_->alter_configs("t", {{"segment.bytes", "2048", config_op::set}}, true, false).ok());
   EXPECT_EQ(topics_->find("t")->configs.size(), 2u);
-  EXPECT_TRUE(topics_->alter_configs("t", {{"cleanup.policy", "compact", config_op::append}}, true, false).ok());
+  EXPECT_TRUE(
+      topics_->alter_configs("t", {{"cleanup.policy", "compact", config_op::append}}, true, false)
+          .ok());
   EXPECT_EQ(topics_->find("t")->configs.at("cleanup.policy"), "delete,compact");
-  EXPECT_TRUE(topics_->alter_configs("t", {{"segment.bytes", "4096", config_op::set}}, false, false).ok());
+  EXPECT_TRUE(
+      topics_->alter_configs("t", {{"segment.bytes", "4096", config_op::set}}, false, false).ok());
   EXPECT_EQ(topics_->find("t")->configs.size(), 1u);  // AlterConfigs replaces everything
   EXPECT_EQ(topics_->alter_configs("t", {{"bogus", "1", config_op::set}}, true, false).error,
             error_code::invalid_config);

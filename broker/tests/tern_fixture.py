@@ -49,6 +49,18 @@ class BrokerStartError(AssertionError):
     pass
 
 
+def describe_exit(rc):
+    """'exit code 1' or 'killed by SIGPIPE' for a Popen return code."""
+    if rc is None:
+        return "still running"
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit code {rc}"
+
+
 class TernBroker:
     def __init__(self, overrides=None, data_dir=None, ready_timeout=30.0, name="tern"):
         self.binary = broker_binary()
@@ -79,8 +91,11 @@ class TernBroker:
         self._starts += 1
         self.log_path = os.path.join(self._log_dir, f"broker-{self._starts}.log")
         self._log_file = open(self.log_path, "wb")
+        # The broker reads TERN_* variables as config (TERN_BIN_DIR would become "bin.dir");
+        # keep the test hermetic by not passing any of them.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TERN_")}
         self.proc = subprocess.Popen(args, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + self.ready_timeout
         while True:
             text = self.log()
@@ -224,6 +239,9 @@ class BrokerTestCase(unittest.TestCase):
             return
         recorded = list(getattr(result, "failures", [])) + list(getattr(result, "errors", []))
         if any(getattr(t, "test_case", t) is self for t, _ in recorded):
+            if broker.proc is not None and broker.proc.poll() is not None:
+                print(f"\n===== broker pid {broker.proc.pid} died on its own: "
+                      f"{describe_exit(broker.proc.returncode)} =====")
             text = broker.all_logs()
             print(f"\n===== broker log ({self.id()}), last 20000 chars =====\n"
                   f"{text[-20000:]}\n=====")

@@ -1,11 +1,13 @@
 """Bad input over raw sockets: the broker refuses it the way Kafka does and keeps serving."""
 
+import socket
 import struct
 import time
 import unittest
 
 from tern_fixture import BrokerTestCase, admin_client, create_topic, watermarks
-from kafka_wire import (API_VERSIONS, PRODUCE, Conn, frame, kstring, metadata_v1,
+from kafka_wire import (API_VERSIONS, FETCH, PRODUCE, Conn, fetch_v4_body, frame, kstring,
+                        metadata_v1,
                         parse_api_versions_v0_response, produce, produce_v3_body,
                         record_batch, request_header_v1)
 
@@ -225,6 +227,36 @@ class BadInputTest(BrokerTestCase):
         self.assertEqual(err, UNKNOWN_TOPIC_OR_PARTITION)
         self.assertEqual(base, -1)
         self.assert_serving()
+
+
+class DisconnectTest(BrokerTestCase):
+    """Its own broker, so that a crash here does not take the other tests down."""
+
+    def test_client_closing_with_responses_pending_does_not_kill_broker(self):
+        # A client that pipelines fetches and disconnects before reading the responses
+        # (what a consumer does on close) must cost the broker that connection only.
+        b = self.start_broker()
+        create_topic(b, "pipelined", 1)
+        with Conn(b.port) as c:
+            for _ in range(4):
+                err, _ = produce(c, "pipelined", 0, record_batch([(b"k", b"p" * 50000)]))
+                self.assertEqual(err, 0)
+        for attempt in range(20):
+            c = Conn(b.port)
+            for _ in range(10):
+                c.request(FETCH, 4, fetch_v4_body("pipelined", 0, 0))
+            if attempt % 2:
+                # Abortive close (RST) on odd attempts, orderly close (FIN) on even ones.
+                c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+            time.sleep(0.2)
+            self.assertTrue(b.running,
+                            f"broker died (exit {b.proc.returncode}; -13 is SIGPIPE) "
+                            f"after a client closed with fetch responses pending "
+                            f"(attempt {attempt})")
+        with Conn(b.port) as c:
+            err, keys = parse_api_versions_v0_response(c.roundtrip(API_VERSIONS, 0, b""))
+            self.assertEqual(err, 0)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ handler_result alter_configs(request_context& cx, protocol::struct_value& req) {
     std::vector<config_change> changes;
     for (const auto& c : res.array("configs")) {
       const auto& cs = c.as_struct();
-      changes.push_back({cs.string("name"),
-                         cs.is_null("value") ? std::nullopt
-                                             : std::optional<std::string>(cs.string("value")),
-                         config_op::set});
+      changes.push_back(
+          {cs.string("name"),
+           cs.is_null("value") ? std::nullopt : std::optional<std::string>(cs.string("value")),
+           config_op::set});
     }
     auto result =
         cx.b.topics().alter_configs(res.string("resource_name"), changes, false, validate_only);

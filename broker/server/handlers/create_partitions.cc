@@ -23,9 +23,8 @@ handler_result create_partitions(request_context& cx, protocol::struct_value& re
       out["error_message"] = "Replica assignment names unknown brokers.";
       continue;
     }
-    auto result = cx.b.topics().add_partitions(ts.string("name"),
-                                               static_cast<int32_t>(ts.integer("count")),
-                                               validate_only);
+    auto result = cx.b.topics().add_partitions(
+        ts.string("name"), static_cast<int32_t>(ts.integer("count")), validate_only);
     out["error_code"] = code(result.error);
     if (!result.ok()) out["error_message"] = result.message;
   }

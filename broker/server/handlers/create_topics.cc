@@ -35,8 +35,10 @@ handler_result create_topics(request_context& cx, protocol::struct_value& req) {
       out["error_message"] = message;
     };
     if (names.count(name) > 1) {
-      fail(error_code::invalid_request, "Create topics request from client contains duplicate "
-                                        "topic name " + name);
+      fail(error_code::invalid_request,
+           "Create topics request from client contains duplicate "
+           "topic name " +
+               name);
       continue;
     }
     int32_t partitions = static_cast<int32_t>(topic.integer("num_partitions"));

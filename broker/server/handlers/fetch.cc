@@ -46,7 +46,7 @@ fetch_pass read_all(request_context& cx, const protocol::struct_value& req) {
       storage::log* log = name.empty() ? nullptr : b.topics().partition_log(name, index);
       if (log == nullptr) {
         out["error_code"] = code(cx.api_version >= 13 && !info ? error_code::unknown_topic_id
-                                                                : missing_partition_error(name));
+                                                               : missing_partition_error(name));
         out["high_watermark"] = int64_t{-1};
         pass.has_error = true;
         continue;
@@ -82,8 +82,8 @@ handler_result fetch(request_context& cx, protocol::struct_value& req) {
   const int64_t min_bytes = std::max<int64_t>(req.integer("min_bytes"), 1);
   for (;;) {
     fetch_pass pass = read_all(cx, req);
-    if (pass.bytes >= min_bytes || pass.has_error ||
-        std::chrono::steady_clock::now() >= deadline || !cx.b.ready())
+    if (pass.bytes >= min_bytes || pass.has_error || std::chrono::steady_clock::now() >= deadline ||
+        !cx.b.ready())
       co_return std::move(pass.response);
     co_await cx.b.arrivals().wait_until(deadline);
   }

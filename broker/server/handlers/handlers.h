@@ -10,6 +10,7 @@ handler_result produce(request_context& cx, protocol::struct_value& request);
 handler_result fetch(request_context& cx, protocol::struct_value& request);
 handler_result list_offsets(request_context& cx, protocol::struct_value& request);
 handler_result metadata(request_context& cx, protocol::struct_value& request);
+handler_result find_coordinator(request_context& cx, protocol::struct_value& request);
 handler_result api_versions(request_context& cx, protocol::struct_value& request);
 handler_result create_topics(request_context& cx, protocol::struct_value& request);
 handler_result delete_topics(request_context& cx, protocol::struct_value& request);

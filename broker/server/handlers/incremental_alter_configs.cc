@@ -30,10 +30,10 @@ handler_result incremental_alter_configs(request_context& cx, protocol::struct_v
       const auto& cs = c.as_struct();
       const int64_t op = cs.integer("config_operation");
       if (op < 0 || op > 3) bad_op = true;
-      changes.push_back({cs.string("name"),
-                         cs.is_null("value") ? std::nullopt
-                                             : std::optional<std::string>(cs.string("value")),
-                         static_cast<config_op>(op)});
+      changes.push_back(
+          {cs.string("name"),
+           cs.is_null("value") ? std::nullopt : std::optional<std::string>(cs.string("value")),
+           static_cast<config_op>(op)});
     }
     if (bad_op) {
       out["error_code"] = code(error_code::invalid_request);

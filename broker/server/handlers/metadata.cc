@@ -63,7 +63,8 @@ handler_result metadata(request_context& cx, protocol::struct_value& req) {
       t = b.topics().find(name);
       if (!t && auto_create) {
         auto created = b.topics().create(name, -1, -1, {}, false);
-        if (created.ok()) t = b.topics().find(name);
+        if (created.ok())
+          t = b.topics().find(name);
         else if (created.error == error_code::invalid_topic_exception) {
           out["error_code"] = code(created.error);
           out["name"] = name;
