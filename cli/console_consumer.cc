@@ -101,6 +101,8 @@ std::function<int()> add_console_consumer_command(CLI::App& app) {
     } catch (const std::invalid_argument& e) {
       die(e.what());
     }
+    if (o->from_beginning && o->offset != "latest")
+      die("Options from-beginning and offset cannot be specified together.");
     if (o->offset != "latest" && o->partition < 0)
       die("The partition is required when offset is specified.");
     print_format f;

@@ -204,7 +204,7 @@ int run_consume(const consume_options& o) {
     }
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && count < o.messages) {
         if (count == 0) first = clock_type::now();
         ++count;
         bytes += m->len;

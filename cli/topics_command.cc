@@ -150,6 +150,11 @@ int remove(rd_kafka_t* rk, rd_kafka_queue_t* q, const topics_options& o) {
 }
 
 int alter(rd_kafka_t* rk, rd_kafka_queue_t* q, const topics_options& o) {
+  const auto names = all_topics(rk, o.timeout_ms);
+  if (std::find(names.begin(), names.end(), o.topic) == names.end()) {
+    if (o.if_exists) return 0;
+    die("Topic '" + o.topic + "' does not exist as expected");
+  }
   if (o.partitions > 0) {
     char err[512];
     rd_kafka_NewPartitions_t* np = rd_kafka_NewPartitions_new(

@@ -125,6 +125,10 @@ std::string_view error_name(error_code e) {
       return "NO_REASSIGNMENT_IN_PROGRESS";
     case error_code::group_subscribed_to_topic:
       return "GROUP_SUBSCRIBED_TO_TOPIC";
+    case error_code::non_empty_group:
+      return "NON_EMPTY_GROUP";
+    case error_code::group_id_not_found:
+      return "GROUP_ID_NOT_FOUND";
     case error_code::invalid_record:
       return "INVALID_RECORD";
     case error_code::unstable_offset_commit:

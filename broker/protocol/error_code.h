@@ -67,6 +67,8 @@ enum class error_code : int16_t {
   election_not_needed = 84,
   no_reassignment_in_progress = 85,
   group_subscribed_to_topic = 86,
+  non_empty_group = 68,
+  group_id_not_found = 69,
   invalid_record = 87,
   unstable_offset_commit = 88,
   unknown_topic_id = 100,

@@ -44,6 +44,10 @@ std::expected<void, std::string> broker::start() {
   logs_ = std::move(*logs);
   topics_ = std::make_unique<topic_manager>(config_, *metadata_, *logs_);
   if (auto l = topics_->load(); !l) return std::unexpected(l.error());
+  offsets_storage_ =
+      std::make_unique<offsets_topic_storage>(*topics_, config_.offsets_segment_bytes);
+  groups_ = std::make_unique<group::group_coordinator>(ioc_, *offsets_storage_, config_.groups);
+  groups_->start();
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config_.listener.host, ec);
@@ -95,6 +99,7 @@ void broker::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   housekeeping_timer_.cancel();
+  if (groups_) groups_->stop();
   if (admin_) admin_->stop();
   for (const auto& s : sockets_) s->close(ec);
   sockets_.clear();

@@ -2,17 +2,19 @@
 // gives handlers what they need.
 #pragma once
 
-#include "common/asio.h"
 #include <chrono>
 #include <expected>
 #include <memory>
 #include <set>
 #include <string>
+#include "common/asio.h"
 
 #include "broker/admin/admin_server.h"
 #include "broker/cluster/metadata_store.h"
+#include "broker/group/group_coordinator.h"
 #include "broker/server/broker_config.h"
 #include "broker/server/data_signal.h"
+#include "broker/server/offsets_topic_storage.h"
 #include "broker/server/topic_manager.h"
 #include "broker/storage/log_manager.h"
 
@@ -41,6 +43,7 @@ class broker {
   cluster::metadata_store& metadata() { return *metadata_; }
   storage::log_manager& logs() { return *logs_; }
   data_signal& arrivals() { return arrivals_; }
+  group::group_coordinator& groups() { return *groups_; }
   boost::asio::io_context& io() { return ioc_; }
 
   // A fresh producer id for InitProducerId; ids are reserved from the store in blocks.
@@ -60,6 +63,8 @@ class broker {
   std::unique_ptr<cluster::metadata_store> metadata_;
   std::unique_ptr<storage::log_manager> logs_;
   std::unique_ptr<topic_manager> topics_;
+  std::unique_ptr<offsets_topic_storage> offsets_storage_;
+  std::unique_ptr<group::group_coordinator> groups_;
   std::unique_ptr<admin::admin_server> admin_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer housekeeping_timer_;

@@ -53,6 +53,13 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"log.roll.hours", "168"},
         {"log.roll.minutes", ""},
         {"group.initial.rebalance.delay.ms", "3000"},
+        {"group.min.session.timeout.ms", "6000"},
+        {"group.max.session.timeout.ms", "1800000"},
+        {"offsets.topic.num.partitions", "50"},
+        {"offsets.topic.segment.bytes", "104857600"},
+        {"offsets.retention.minutes", "10080"},
+        {"offsets.retention.check.interval.ms", "600000"},
+        {"offset.metadata.max.bytes", "4096"},
         {"log.level", "info"},
         {"log.format", "text"},
     };
@@ -118,7 +125,32 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
     return std::unexpected("log.retention.check.interval.ms must be positive");
   c.retention_check_interval_ms = *check_interval;
   TERN_TRY(delay, raw.get_int("group.initial.rebalance.delay.ms", 3000));
-  c.group_initial_rebalance_delay_ms = *delay;
+  TERN_TRY(min_session, raw.get_int("group.min.session.timeout.ms", 6000));
+  TERN_TRY(max_session, raw.get_int("group.max.session.timeout.ms", 1800000));
+  TERN_TRY(offsets_partitions, raw.get_int("offsets.topic.num.partitions", 50));
+  TERN_TRY(offsets_segment, raw.get_int("offsets.topic.segment.bytes", 104857600));
+  TERN_TRY(retention_minutes, raw.get_int("offsets.retention.minutes", 10080));
+  TERN_TRY(retention_check, raw.get_int("offsets.retention.check.interval.ms", 600000));
+  TERN_TRY(metadata_max, raw.get_int("offset.metadata.max.bytes", 4096));
+  if (*delay < 0) return std::unexpected("group.initial.rebalance.delay.ms must be >= 0");
+  if (*min_session < 1 || *max_session < *min_session)
+    return std::unexpected(
+        "group.min.session.timeout.ms and group.max.session.timeout.ms must form a range");
+  if (*offsets_partitions < 1 || *offsets_partitions > 10000)
+    return std::unexpected("offsets.topic.num.partitions must be between 1 and 10000");
+  if (*offsets_segment < 1024) return std::unexpected("offsets.topic.segment.bytes is too small");
+  if (*retention_minutes < 1 || *retention_check < 1 || *metadata_max < 0)
+    return std::unexpected(
+        "offsets.retention.minutes, offsets.retention.check.interval.ms and "
+        "offset.metadata.max.bytes must be positive");
+  c.groups.initial_rebalance_delay_ms = *delay;
+  c.groups.min_session_timeout_ms = static_cast<int32_t>(*min_session);
+  c.groups.max_session_timeout_ms = static_cast<int32_t>(*max_session);
+  c.groups.offsets_partitions = static_cast<int32_t>(*offsets_partitions);
+  c.groups.offsets_retention_ms = *retention_minutes * 60'000;
+  c.groups.offsets_retention_check_interval_ms = *retention_check;
+  c.groups.offset_metadata_max_bytes = static_cast<size_t>(*metadata_max);
+  c.offsets_segment_bytes = *offsets_segment;
 #undef TERN_TRY
 
   c.topic_defaults = storage::topic_defaults_from(raw);

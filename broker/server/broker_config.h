@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/group/group_coordinator.h"
 #include "common/config_map.h"
 
 namespace tern::server {
@@ -34,7 +35,8 @@ struct broker_config {
   bool delete_topic_enable = true;
   int64_t socket_request_max_bytes = 104857600;
   int64_t retention_check_interval_ms = 300000;
-  int64_t group_initial_rebalance_delay_ms = 3000;
+  group::coordinator_config groups;
+  int64_t offsets_segment_bytes = 104857600;
   std::map<std::string, std::string> topic_defaults;  // topic config name -> broker default
   config_map raw;                                     // everything, for DescribeConfigs
 };

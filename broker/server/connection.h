@@ -2,8 +2,8 @@
 // handler in arrival order and writes the responses, Fetch records straight from the files.
 #pragma once
 
-#include "common/asio.h"
 #include <memory>
+#include "common/asio.h"
 
 namespace tern::server {
 

@@ -2,9 +2,9 @@
 // at their max_wait deadline; notify() cancels every parked timer so they re-check at once.
 #pragma once
 
-#include "common/asio.h"
 #include <chrono>
 #include <vector>
+#include "common/asio.h"
 
 namespace tern::server {
 

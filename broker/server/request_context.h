@@ -1,10 +1,10 @@
 // What a handler knows about the request it is answering, and the handler signature.
 #pragma once
 
-#include "common/asio.h"
 #include <cstdint>
 #include <optional>
 #include <string>
+#include "common/asio.h"
 
 #include "broker/protocol/value.h"
 

@@ -260,6 +260,28 @@ log::read_result log::read(int64_t offset, int64_t max_bytes, bool min_one,
   return r;
 }
 
+void log::for_each_batch(int64_t offset, const std::function<void(std::string_view)>& visit) const {
+  auto it = segments_.upper_bound(offset);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    const segment& seg = *it->second;
+    auto loc = seg.locate(offset);
+    if (!loc || !*loc) continue;
+    uint64_t pos = (*loc)->position;
+    for (;;) {
+      auto h = seg.header_at(pos);
+      if (!h || !*h) break;
+      auto bytes = seg.read_batch({pos, **h});
+      if (!bytes) {
+        spdlog::error("{}: cannot read batch at byte {}: {}", dir_, pos, bytes.error());
+        break;
+      }
+      visit(*bytes);
+      pos += (*h)->total_size();
+    }
+  }
+}
+
 std::optional<log::timestamp_offset> log::offset_for_timestamp(int64_t ts) const {
   for (const auto& [base, seg] : segments_) {
     if (seg->empty() || seg->max_timestamp() < ts) continue;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,6 +47,10 @@ class log {
   // Whole batches starting with the one holding `offset`, at most `max_bytes` (but at least
   // one batch when `min_one`), none at or beyond `upper_offset`.
   read_result read(int64_t offset, int64_t max_bytes, bool min_one, int64_t upper_offset) const;
+
+  // Calls `visit` with every whole batch at or after `offset`, oldest first (for rebuilding
+  // state such as consumer groups from a log).
+  void for_each_batch(int64_t offset, const std::function<void(std::string_view)>& visit) const;
 
   struct timestamp_offset {
     int64_t offset;
