@@ -11,6 +11,7 @@ namespace tern::cli {
 std::function<int()> add_topics_command(CLI::App& app);
 std::function<int()> add_console_producer_command(CLI::App& app);
 std::function<int()> add_console_consumer_command(CLI::App& app);
+std::function<int()> add_consumer_groups_command(CLI::App& app);
 std::function<int()> add_perf_command(CLI::App& app);
 
 }  // namespace tern::cli

@@ -26,8 +26,9 @@ int failed_deliveries = 0;
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    ++failed_deliveries;
-    std::fprintf(stderr, "tern: delivery failed: %s\n", rd_kafka_err2str(m->err));
+    // The first failures say why; the count at exit says how many.
+    if (++failed_deliveries <= 5)
+      std::fprintf(stderr, "tern: delivery failed: %s\n", rd_kafka_err2str(m->err));
   }
 }
 
@@ -104,6 +105,8 @@ std::function<int()> add_console_producer_command(CLI::App& app) {
                    rd_kafka_outq_len(rk.get()));
       return 1;
     }
+    if (failed_deliveries > 0)
+      std::fprintf(stderr, "tern: %d records were not delivered\n", failed_deliveries);
     return (status != 0 || failed_deliveries > 0) ? 1 : 0;
   };
 }

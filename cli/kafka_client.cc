@@ -66,6 +66,24 @@ kafka_handle make_client(rd_kafka_type_t type, const std::string& bootstrap,
   return kafka_handle(rk);
 }
 
+rd_kafka_AdminOptions_t* admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, int timeout_ms) {
+  rd_kafka_AdminOptions_t* o = rd_kafka_AdminOptions_new(rk, op);
+  char err[256];
+  rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, err, sizeof err);
+  return o;
+}
+
+rd_kafka_event_t* await_admin_result(rd_kafka_queue_t* q, int timeout_ms) {
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+  if (ev == nullptr) die("timed out waiting for the cluster");
+  if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::string why = rd_kafka_event_error_string(ev);
+    rd_kafka_event_destroy(ev);
+    die(why);
+  }
+  return ev;
+}
+
 int partition_count(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
   rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* md = nullptr;

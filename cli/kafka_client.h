@@ -33,6 +33,11 @@ kafka_handle make_client(rd_kafka_type_t type, const std::string& bootstrap,
 // Exits the process with `message` on stderr (status 1).
 [[noreturn]] void die(const std::string& message);
 
+// Admin requests: options with a request timeout, and waiting for the one result event
+// (dies on a request-level error). The caller destroys the event.
+rd_kafka_AdminOptions_t* admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, int timeout_ms);
+rd_kafka_event_t* await_admin_result(rd_kafka_queue_t* q, int timeout_ms);
+
 // Number of partitions of a topic according to the cluster; dies if it does not exist.
 int partition_count(rd_kafka_t* rk, const std::string& topic, int timeout_ms = 10000);
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   add(tern::cli::add_topics_command);
   add(tern::cli::add_console_producer_command);
   add(tern::cli::add_console_consumer_command);
+  add(tern::cli::add_consumer_groups_command);
   add(tern::cli::add_perf_command);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, run] : commands)

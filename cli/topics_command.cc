@@ -29,25 +29,6 @@ struct topics_options {
   int timeout_ms = 30000;
 };
 
-// Waits for the admin result event of one request.
-rd_kafka_event_t* await_result(rd_kafka_queue_t* q, int timeout_ms) {
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
-  if (ev == nullptr) die("timed out waiting for the cluster");
-  if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    std::string why = rd_kafka_event_error_string(ev);
-    rd_kafka_event_destroy(ev);
-    die(why);
-  }
-  return ev;
-}
-
-rd_kafka_AdminOptions_t* admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, int timeout_ms) {
-  rd_kafka_AdminOptions_t* o = rd_kafka_AdminOptions_new(rk, op);
-  char err[256];
-  rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, err, sizeof err);
-  return o;
-}
-
 std::vector<std::string> all_topics(rd_kafka_t* rk, int timeout_ms) {
   const rd_kafka_metadata_t* md = nullptr;
   auto e = rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms);
@@ -67,7 +48,7 @@ std::map<std::string, std::string> topic_overrides(rd_kafka_t* rk, rd_kafka_queu
   rd_kafka_DescribeConfigs(rk, &res, 1, opts, q);
   rd_kafka_AdminOptions_destroy(opts);
   rd_kafka_ConfigResource_destroy(res);
-  rd_kafka_event_t* ev = await_result(q, timeout_ms);
+  rd_kafka_event_t* ev = await_admin_result(q, timeout_ms);
   size_t n = 0;
   const rd_kafka_ConfigResource_t** results =
       rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
@@ -102,7 +83,7 @@ int create(rd_kafka_t* rk, rd_kafka_queue_t* q, const topics_options& o) {
   rd_kafka_CreateTopics(rk, &t, 1, opts, q);
   rd_kafka_AdminOptions_destroy(opts);
   rd_kafka_NewTopic_destroy(t);
-  rd_kafka_event_t* ev = await_result(q, o.timeout_ms);
+  rd_kafka_event_t* ev = await_admin_result(q, o.timeout_ms);
   size_t n = 0;
   const rd_kafka_topic_result_t** r =
       rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
@@ -129,7 +110,7 @@ int remove(rd_kafka_t* rk, rd_kafka_queue_t* q, const topics_options& o) {
   rd_kafka_DeleteTopics(rk, &t, 1, opts, q);
   rd_kafka_AdminOptions_destroy(opts);
   rd_kafka_DeleteTopic_destroy(t);
-  rd_kafka_event_t* ev = await_result(q, o.timeout_ms);
+  rd_kafka_event_t* ev = await_admin_result(q, o.timeout_ms);
   size_t n = 0;
   const rd_kafka_topic_result_t** r =
       rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
@@ -164,7 +145,7 @@ int alter(rd_kafka_t* rk, rd_kafka_queue_t* q, const topics_options& o) {
     rd_kafka_CreatePartitions(rk, &np, 1, opts, q);
     rd_kafka_AdminOptions_destroy(opts);
     rd_kafka_NewPartitions_destroy(np);
-    rd_kafka_event_t* ev = await_result(q, o.timeout_ms);
+    rd_kafka_event_t* ev = await_admin_result(q, o.timeout_ms);
     size_t n = 0;
     const rd_kafka_topic_result_t** r =
         rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev), &n);
@@ -190,7 +171,7 @@ int alter(rd_kafka_t* rk, rd_kafka_queue_t* q, const topics_options& o) {
     rd_kafka_AlterConfigs(rk, &res, 1, opts, q);
     rd_kafka_AdminOptions_destroy(opts);
     rd_kafka_ConfigResource_destroy(res);
-    rd_kafka_event_t* ev = await_result(q, o.timeout_ms);
+    rd_kafka_event_t* ev = await_admin_result(q, o.timeout_ms);
     size_t n = 0;
     const rd_kafka_ConfigResource_t** r =
         rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &n);

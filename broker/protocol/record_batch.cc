@@ -43,10 +43,12 @@ bool for_each_record(std::string_view body, int32_t expected_count,
   try {
     byte_reader in(body);
     for (int32_t i = 0; i < expected_count; ++i) {
+      const size_t start = in.position();
       const int32_t length = in.varint();
       if (length < 0) throw malformed_input("negative record length");
       byte_reader rec(in.take(static_cast<size_t>(length)));
       record_view r;
+      r.raw = body.substr(start, in.position() - start);
       r.attributes = rec.i8();
       r.timestamp_delta = rec.varlong();
       r.offset_delta = rec.varint();

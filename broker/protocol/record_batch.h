@@ -90,6 +90,7 @@ bool batch_crc_matches(std::string_view batch);
 
 // One record of an uncompressed batch, pointing into the batch bytes.
 struct record_view {
+  std::string_view raw;  // the whole record, length prefix included
   int8_t attributes = 0;
   int64_t timestamp_delta = 0;
   int32_t offset_delta = 0;

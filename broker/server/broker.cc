@@ -27,7 +27,11 @@ int64_t now_ms() {
 }
 
 broker::broker(asio::io_context& ioc, broker_config config)
-    : ioc_(ioc), config_(std::move(config)), acceptor_(ioc), housekeeping_timer_(ioc) {}
+    : ioc_(ioc),
+      config_(std::move(config)),
+      acceptor_(ioc),
+      housekeeping_timer_(ioc),
+      cleaner_timer_(ioc) {}
 
 broker::~broker() = default;
 
@@ -77,6 +81,7 @@ std::expected<void, std::string> broker::start() {
 
   asio::co_spawn(ioc_, accept_loop(), asio::detached);
   asio::co_spawn(ioc_, housekeeping_loop(), asio::detached);
+  asio::co_spawn(ioc_, cleaner_loop(), asio::detached);
   ready_ = true;
   return {};
 }
@@ -99,6 +104,7 @@ void broker::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   housekeeping_timer_.cancel();
+  cleaner_timer_.cancel();
   if (groups_) groups_->stop();
   if (admin_) admin_->stop();
   for (const auto& s : sockets_) s->close(ec);
@@ -130,6 +136,16 @@ asio::awaitable<void> broker::housekeeping_loop() {
     if (stopped_) co_return;
     const size_t deleted = logs_->housekeeping(now_ms());
     if (deleted > 0) spdlog::info("retention deleted {} segments", deleted);
+  }
+}
+
+asio::awaitable<void> broker::cleaner_loop() {
+  while (!stopped_) {
+    cleaner_timer_.expires_after(std::chrono::milliseconds(config_.cleaner_backoff_ms));
+    boost::system::error_code ec;
+    co_await cleaner_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) co_return;
+    logs_->compact(now_ms());
   }
 }
 

@@ -57,6 +57,7 @@ class broker {
   boost::asio::awaitable<void> accept_loop();
   admin::http_reply route_admin(const std::string& path);
   boost::asio::awaitable<void> housekeeping_loop();
+  boost::asio::awaitable<void> cleaner_loop();
 
   boost::asio::io_context& ioc_;
   broker_config config_;
@@ -68,6 +69,7 @@ class broker {
   std::unique_ptr<admin::admin_server> admin_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer housekeeping_timer_;
+  boost::asio::steady_timer cleaner_timer_;
   data_signal arrivals_;
   std::set<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
   std::string advertised_host_;

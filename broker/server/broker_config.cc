@@ -48,6 +48,7 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"delete.topic.enable", "true"},
         {"socket.request.max.bytes", "104857600"},
         {"log.retention.check.interval.ms", "300000"},
+        {"log.cleaner.backoff.ms", "15000"},
         {"log.retention.hours", "168"},
         {"log.retention.minutes", ""},
         {"log.roll.hours", "168"},
@@ -124,6 +125,9 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
   if (*check_interval < 1)
     return std::unexpected("log.retention.check.interval.ms must be positive");
   c.retention_check_interval_ms = *check_interval;
+  TERN_TRY(backoff, raw.get_int("log.cleaner.backoff.ms", 15000));
+  if (*backoff < 1) return std::unexpected("log.cleaner.backoff.ms must be positive");
+  c.cleaner_backoff_ms = *backoff;
   TERN_TRY(delay, raw.get_int("group.initial.rebalance.delay.ms", 3000));
   TERN_TRY(min_session, raw.get_int("group.min.session.timeout.ms", 6000));
   TERN_TRY(max_session, raw.get_int("group.max.session.timeout.ms", 1800000));

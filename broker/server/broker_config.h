@@ -35,6 +35,7 @@ struct broker_config {
   bool delete_topic_enable = true;
   int64_t socket_request_max_bytes = 104857600;
   int64_t retention_check_interval_ms = 300000;
+  int64_t cleaner_backoff_ms = 15000;
   group::coordinator_config groups;
   int64_t offsets_segment_bytes = 104857600;
   std::map<std::string, std::string> topic_defaults;  // topic config name -> broker default

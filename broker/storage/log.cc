@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "broker/protocol/compression.h"
 #include "common/file_util.h"
 
 namespace tern::storage {
@@ -22,6 +23,26 @@ std::optional<int64_t> base_offset_of(const fs::path& p, const char* suffix) {
   const std::string name = p.filename().string();
   if (!name.ends_with(suffix) || name.size() != 20 + std::strlen(suffix)) return std::nullopt;
   return parse_int(name.substr(0, 20));
+}
+
+// Compaction keeps records by key, so a compacted topic refuses records without one (as
+// Kafka does). Returns why the batch is refused, or nothing.
+std::string find_keyless_record(const batch_header& h, std::string_view batch) {
+  std::string_view body = batch.substr(protocol::kBatchHeaderSize);
+  std::string decompressed;
+  if (h.codec() != protocol::compression::none) {
+    auto d = protocol::decompress(h.codec(), body);
+    if (!d) return "cannot decompress batch: " + d.error();
+    decompressed = std::move(*d);
+    body = decompressed;
+  }
+  bool keyless = false;
+  std::string reason;
+  if (!protocol::for_each_record(
+          body, h.records_count, [&](const protocol::record_view& r) { keyless |= !r.key; },
+          &reason))
+    return "malformed records: " + reason;
+  return keyless ? "Compacted topic cannot accept message without key" : "";
 }
 
 log::append_result refuse(error_code e, std::string message) {
@@ -49,7 +70,8 @@ std::expected<std::unique_ptr<log>, std::string> log::open(const options& o) {
 std::expected<void, std::string> log::load_segments(bool recover) {
   std::vector<int64_t> bases;
   for (const auto& entry : fs::directory_iterator(dir_)) {
-    if (entry.path().extension() == ".tmp") {
+    // Leftovers of an interrupted atomic write or compaction.
+    if (entry.path().extension() == ".tmp" || entry.path().extension() == ".cleaned") {
       fs::remove(entry.path());
       continue;
     }
@@ -169,6 +191,10 @@ log::append_result log::append(std::string& records, int32_t leader_epoch, int64
     }
     if (h->is_transactional() || h->is_control())
       return refuse(error_code::invalid_txn_state, "transactions are not supported");
+    if (config_.cleanup_compact) {
+      if (auto missing = find_keyless_record(*h, rest.substr(0, h->total_size())); !missing.empty())
+        return refuse(error_code::invalid_record, missing);
+    }
     batches.push_back({pos, *h});
     record_count += h->records_count;
     pos += h->total_size();

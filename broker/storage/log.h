@@ -13,6 +13,7 @@
 
 #include "broker/protocol/error_code.h"
 #include "broker/protocol/value.h"
+#include "broker/storage/log_cleaner.h"
 #include "broker/storage/producer_state.h"
 #include "broker/storage/segment.h"
 #include "broker/storage/topic_config.h"
@@ -70,6 +71,9 @@ class log {
   const topic_config& config() const { return config_; }
   void set_config(const topic_config& c) { config_ = c; }
   const std::string& dir() const { return dir_; }
+
+  // Compaction rewrites closed segments in place (see log_cleaner.h).
+  friend std::expected<cleaning_stats, std::string> compact_log(log& l, int64_t now_ms);
 
   // Time-based work: roll by segment.ms, retention by time and size, flush.ms.
   // Returns how many segments were deleted.

@@ -109,6 +109,24 @@ size_t log_manager::housekeeping(int64_t now_ms) {
   return deleted;
 }
 
+int64_t log_manager::compact(int64_t now_ms) {
+  int64_t removed = 0;
+  for (auto& [key, l] : logs_) {
+    if (!l->config().cleanup_compact) continue;
+    auto stats = compact_log(*l, now_ms);
+    if (!stats) {
+      spdlog::error("compaction of {} failed: {}", log_dir_name(key), stats.error());
+      continue;
+    }
+    if (stats->records_removed > 0)
+      spdlog::info("compacted {}: {} records removed, {} -> {} bytes in {} segments",
+                   log_dir_name(key), stats->records_removed, stats->bytes_before,
+                   stats->bytes_after, stats->segments_cleaned + stats->segments_removed);
+    removed += stats->records_removed;
+  }
+  return removed;
+}
+
 void log_manager::shutdown() {
   for (auto& [key, l] : logs_) {
     l->checkpoint();

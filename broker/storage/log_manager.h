@@ -36,6 +36,8 @@ class log_manager {
 
   // Retention and rolling for every log; returns segments deleted.
   size_t housekeeping(int64_t now_ms);
+  // Compacts every log with cleanup.policy=compact; returns records removed.
+  int64_t compact(int64_t now_ms);
   // Producer snapshots and the clean-shutdown markers; the logs are closed afterwards.
   void shutdown();
 
