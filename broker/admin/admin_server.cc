@@ -3,9 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/asio.h"
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include "common/asio.h"
 
 namespace tern::admin {
 
@@ -15,8 +15,7 @@ namespace http = boost::beast::http;
 admin_server::admin_server(asio::io_context& ioc, http_router router)
     : ioc_(ioc), router_(std::move(router)), acceptor_(ioc) {}
 
-std::expected<uint16_t, std::string> admin_server::listen(const std::string& host,
-                                                          uint16_t port) {
+std::expected<uint16_t, std::string> admin_server::listen(const std::string& host, uint16_t port) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) return std::unexpected("admin.listeners: bad address " + host);
@@ -40,8 +39,7 @@ void admin_server::stop() {
 asio::awaitable<void> admin_server::accept_loop() {
   for (;;) {
     boost::system::error_code ec;
-    auto socket =
-        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       continue;
@@ -64,8 +62,7 @@ asio::awaitable<void> admin_server::serve(asio::ip::tcp::socket socket) {
       } else {
         reply = router_(path);
       }
-      http::response<http::string_body> res{static_cast<http::status>(reply.status),
-                                            req.version()};
+      http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
       res.set(http::field::server, "tern");
       res.set(http::field::content_type, reply.content_type);
       res.keep_alive(req.keep_alive());

@@ -1,10 +1,10 @@
 // The broker's HTTP endpoint (Boost.Beast): /healthz, /readyz and /metrics.
 #pragma once
 
-#include "common/asio.h"
 #include <expected>
 #include <functional>
 #include <string>
+#include "common/asio.h"
 
 namespace tern::admin {
 

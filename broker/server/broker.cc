@@ -9,6 +9,8 @@
 #include "broker/admin/admin_server.h"
 #include "broker/cluster/embedded_metadata_store.h"
 #include "broker/server/connection.h"
+#include "broker/server/state_metrics.h"
+#include "broker/storage/fsync_observer.h"
 
 namespace tern::server {
 
@@ -31,7 +33,9 @@ broker::broker(asio::io_context& ioc, broker_config config)
       config_(std::move(config)),
       acceptor_(ioc),
       housekeeping_timer_(ioc),
-      cleaner_timer_(ioc) {}
+      cleaner_timer_(ioc) {
+  metrics_ = std::make_unique<admin::broker_metrics>(config_.metrics_enabled);
+}
 
 broker::~broker() = default;
 
@@ -52,6 +56,10 @@ std::expected<void, std::string> broker::start() {
       std::make_unique<offsets_topic_storage>(*topics_, config_.offsets_segment_bytes);
   groups_ = std::make_unique<group::group_coordinator>(ioc_, *offsets_storage_, config_.groups);
   groups_->start();
+  metrics_->add_collector([this](std::vector<prometheus::MetricFamily>& out) {
+    collect_state_metrics(*this, config_.metrics_detail, out);
+  });
+  storage::set_fsync_observer([m = metrics_.get()](double s) { m->observe_fsync(s); });
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config_.listener.host, ec);
@@ -88,6 +96,7 @@ std::expected<void, std::string> broker::start() {
 
 admin::http_reply broker::route_admin(const std::string& path) {
   if (path == "/healthz") return {200, "application/json", R"({"status":"ok"})"};
+  if (path == "/metrics") return {200, "text/plain; version=0.0.4", metrics_->scrape()};
   if (path == "/readyz") {
     nlohmann::json j;
     j["ready"] = ready_;

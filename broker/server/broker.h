@@ -10,6 +10,7 @@
 #include "common/asio.h"
 
 #include "broker/admin/admin_server.h"
+#include "broker/admin/broker_metrics.h"
 #include "broker/cluster/metadata_store.h"
 #include "broker/group/group_coordinator.h"
 #include "broker/server/broker_config.h"
@@ -44,6 +45,7 @@ class broker {
   storage::log_manager& logs() { return *logs_; }
   data_signal& arrivals() { return arrivals_; }
   group::group_coordinator& groups() { return *groups_; }
+  admin::broker_metrics& metrics() { return *metrics_; }
   boost::asio::io_context& io() { return ioc_; }
 
   // A fresh producer id for InitProducerId; ids are reserved from the store in blocks.
@@ -67,6 +69,7 @@ class broker {
   std::unique_ptr<offsets_topic_storage> offsets_storage_;
   std::unique_ptr<group::group_coordinator> groups_;
   std::unique_ptr<admin::admin_server> admin_;
+  std::unique_ptr<admin::broker_metrics> metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer housekeeping_timer_;
   boost::asio::steady_timer cleaner_timer_;

@@ -49,6 +49,8 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"socket.request.max.bytes", "104857600"},
         {"log.retention.check.interval.ms", "300000"},
         {"log.cleaner.backoff.ms", "15000"},
+        {"metrics.enabled", "true"},
+        {"metrics.partition.level", "topic"},
         {"log.retention.hours", "168"},
         {"log.retention.minutes", ""},
         {"log.roll.hours", "168"},
@@ -128,6 +130,18 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
   TERN_TRY(backoff, raw.get_int("log.cleaner.backoff.ms", 15000));
   if (*backoff < 1) return std::unexpected("log.cleaner.backoff.ms must be positive");
   c.cleaner_backoff_ms = *backoff;
+  TERN_TRY(metrics_on, raw.get_bool("metrics.enabled", true));
+  c.metrics_enabled = *metrics_on;
+  const std::string level = raw.get("metrics.partition.level").value_or("topic");
+  if (level == "partition")
+    c.metrics_detail = admin::partition_detail::partition;
+  else if (level == "topic")
+    c.metrics_detail = admin::partition_detail::topic;
+  else if (level == "none")
+    c.metrics_detail = admin::partition_detail::none;
+  else
+    return std::unexpected("metrics.partition.level must be partition, topic or none, got " +
+                           level);
   TERN_TRY(delay, raw.get_int("group.initial.rebalance.delay.ms", 3000));
   TERN_TRY(min_session, raw.get_int("group.min.session.timeout.ms", 6000));
   TERN_TRY(max_session, raw.get_int("group.max.session.timeout.ms", 1800000));

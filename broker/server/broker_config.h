@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/admin/broker_metrics.h"
 #include "broker/group/group_coordinator.h"
 #include "common/config_map.h"
 
@@ -36,6 +37,8 @@ struct broker_config {
   int64_t socket_request_max_bytes = 104857600;
   int64_t retention_check_interval_ms = 300000;
   int64_t cleaner_backoff_ms = 15000;
+  bool metrics_enabled = true;
+  admin::partition_detail metrics_detail = admin::partition_detail::topic;
   group::coordinator_config groups;
   int64_t offsets_segment_bytes = 104857600;
   std::map<std::string, std::string> topic_defaults;  // topic config name -> broker default

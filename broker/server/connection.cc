@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/sendfile.h>
 
+#include <chrono>
+
 #include "common/asio.h"
 
 #include "broker/protocol/codec.h"
@@ -58,6 +60,23 @@ asio::awaitable<bool> write_frame(asio::ip::tcp::socket& socket, encoded_message
   co_return true;
 }
 
+// Counts every non-zero error_code in a response: per partition, group or resource.
+void count_errors(const protocol::struct_value& s, const api_handler& h, admin::broker_metrics& m) {
+  const auto& fields = s.fields();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto& v = s.values()[i];
+    if (fields[i].name == "error_code" && !v.is_null()) {
+      if (const int64_t e = v.as_int(); e != 0)
+        m.on_error(h.schema->key, h.schema->name,
+                   protocol::error_name(static_cast<protocol::error_code>(e)));
+    } else if (fields[i].is_struct_array() && !v.is_null()) {
+      for (const auto& item : v.as_array()) count_errors(item.as_struct(), h, m);
+    } else if (fields[i].type == protocol::field_type::structure) {
+      count_errors(v.as_struct(), h, m);
+    }
+  }
+}
+
 // Frame: int32 size, correlation id, [tagged fields], body.
 encoded_message frame(const protocol::api_schema& api, int16_t version, int32_t correlation_id,
                       const protocol::struct_value& body) {
@@ -92,6 +111,7 @@ encoded_message unsupported_api_versions(int32_t correlation_id) {
 
 asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp::socket> socket) {
   b.track(socket);
+  b.metrics().connection_opened();
   std::string peer = "?";
   boost::system::error_code ec;
   auto remote = socket->remote_endpoint(ec);
@@ -113,6 +133,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
       }
       body.resize(static_cast<size_t>(size));
       co_await asio::async_read(*socket, asio::buffer(body.data(), body.size()), use_awaitable);
+      const auto received = std::chrono::steady_clock::now();
 
       byte_reader in(body);
       const int16_t key = in.i16();
@@ -153,12 +174,27 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
                      handler->schema->name, version, e.what());
         break;
       }
+      const auto started = std::chrono::steady_clock::now();
       auto response = co_await handler->handle(cx, request);
-      if (!response) continue;
+      auto seconds_since = [](auto t) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      };
+      if (!response) {
+        b.metrics().on_request(key, handler->schema->name, version,
+                               std::chrono::duration<double>(started - received).count(),
+                               seconds_since(received));
+        continue;
+      }
       auto m = frame(*handler->schema, version, correlation_id, *response);
       if (!co_await write_frame(*socket, m)) {
         spdlog::warn("closing connection from {}: a log file changed while sending", peer);
         break;
+      }
+      if (b.metrics().enabled()) {
+        count_errors(*response, *handler, b.metrics());
+        b.metrics().on_request(key, handler->schema->name, version,
+                               std::chrono::duration<double>(started - received).count(),
+                               seconds_since(received));
       }
     }
   } catch (const protocol::malformed_input& e) {
@@ -171,6 +207,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
   }
   socket->close(ec);
   b.untrack(socket);
+  b.metrics().connection_closed();
 }
 
 }  // namespace tern::server

@@ -276,6 +276,7 @@ log::read_result log::read(int64_t offset, int64_t max_bytes, bool min_one,
       const uint64_t size = h->total_size();
       if (total + size > static_cast<uint64_t>(max_bytes) && !(total == 0 && min_one)) break;
       total += size;
+      r.record_count += h->records_count;
       auto next = seg.header_at(pos + total);
       if (!next) break;
       h = *next;

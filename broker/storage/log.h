@@ -44,6 +44,7 @@ class log {
   struct read_result {
     protocol::error_code error = protocol::error_code::none;
     protocol::records_value records;
+    int64_t record_count = 0;
   };
   // Whole batches starting with the one holding `offset`, at most `max_bytes` (but at least
   // one batch when `min_one`), none at or beyond `upper_offset`.

@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+
+#include "broker/storage/fsync_observer.h"
 
 #include "common/file_util.h"
 
@@ -238,7 +241,9 @@ std::expected<void, std::string> segment::truncate_to(int64_t offset) {
 }
 
 void segment::flush() const {
+  const auto start = std::chrono::steady_clock::now();
   ::fdatasync(file_->get());
+  report_fsync(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   offsets_.flush();
   times_.flush();
 }

@@ -1,7 +1,9 @@
 """Minimal hand-rolled Kafka wire helpers for raw-socket tests.
 
 Only what the tests need: CRC-32C, zigzag varints, RecordBatch v2 building and parsing,
-request framing (header v1), Produce v3, ApiVersions v0 and InitProducerId v0.
+request framing (header v1), Produce v3, ApiVersions v0, InitProducerId v0, and the group
+APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups,
+ListGroups) with the consumer protocol's subscription and assignment.
 """
 
 import socket
@@ -328,3 +330,268 @@ def fetch_v4_body(topic, partition, offset, max_bytes=50 * 1024 * 1024, partitio
     body += struct.pack(">i", 1) + kstring(topic)
     body += struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, partition_max)
     return body
+
+
+# ---------------------------------------------------------------------- group APIs
+# Layouts from Kafka's clients/src/main/resources/common/message/*.json (non-flexible
+# versions only: JoinGroup v0-5, SyncGroup v0-3, Heartbeat v0-3, LeaveGroup v0-3,
+# OffsetCommit v0-7, OffsetFetch v0-5, DescribeGroups v0-4, ListGroups v0-2).
+OFFSET_COMMIT, OFFSET_FETCH, FIND_COORDINATOR = 8, 9, 10
+JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP = 11, 12, 13, 14
+DESCRIBE_GROUPS, LIST_GROUPS = 15, 16
+
+
+def kbytes(b):
+    if b is None:
+        return struct.pack(">i", -1)
+    return struct.pack(">i", len(b)) + b
+
+
+def karray(items, encode):
+    if items is None:
+        return struct.pack(">i", -1)
+    return struct.pack(">i", len(items)) + b"".join(encode(x) for x in items)
+
+
+class Reader:
+    """Sequential reader of a non-flexible response body."""
+
+    def __init__(self, buf, pos=0):
+        self.buf = buf
+        self.pos = pos
+
+    def _unpack(self, fmt):
+        v = struct.unpack_from(fmt, self.buf, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return v[0]
+
+    def i8(self):
+        return self._unpack(">b")
+
+    def i16(self):
+        return self._unpack(">h")
+
+    def i32(self):
+        return self._unpack(">i")
+
+    def i64(self):
+        return self._unpack(">q")
+
+    def string(self):
+        n = self.i16()
+        if n < 0:
+            return None
+        s = self.buf[self.pos:self.pos + n].decode()
+        self.pos += n
+        return s
+
+    def bytes_(self):
+        n = self.i32()
+        if n < 0:
+            return None
+        b = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n
+        return b
+
+    def array(self, read_one):
+        n = self.i32()
+        if n < 0:
+            return None
+        return [read_one(self) for _ in range(n)]
+
+    def at_end(self):
+        return self.pos == len(self.buf)
+
+
+# Consumer protocol (the "consumer" protocol type's metadata and assignment, version 0).
+def consumer_subscription(topics, user_data=None):
+    return struct.pack(">h", 0) + karray(topics, kstring) + kbytes(user_data)
+
+
+def consumer_assignment(assignment, user_data=None):
+    """assignment: {topic: [partitions]} -> ConsumerProtocolAssignment v0 bytes."""
+    def topic(item):
+        t, parts = item
+        return kstring(t) + karray(parts, lambda p: struct.pack(">i", p))
+    return struct.pack(">h", 0) + karray(sorted(assignment.items()), topic) + kbytes(user_data)
+
+
+def parse_consumer_assignment(data):
+    """ConsumerProtocolAssignment (any version) -> {topic: sorted partitions}; {} if empty."""
+    if not data:
+        return {}
+    r = Reader(data)
+    r.i16()
+    out = {}
+    for t, parts in r.array(lambda r: (r.string(), r.array(lambda r: r.i32()))):
+        out[t] = sorted(parts)
+    return out
+
+
+def join_group_body(version, group_id, member_id="", protocols=(("range", b""),),
+                    protocol_type="consumer", session_timeout_ms=10000,
+                    rebalance_timeout_ms=10000, group_instance_id=None):
+    body = kstring(group_id) + struct.pack(">i", session_timeout_ms)
+    if version >= 1:
+        body += struct.pack(">i", rebalance_timeout_ms)
+    body += kstring(member_id)
+    if version >= 5:
+        body += kstring(group_instance_id)
+    body += kstring(protocol_type)
+    body += karray(list(protocols), lambda p: kstring(p[0]) + kbytes(p[1]))
+    return body
+
+
+def parse_join_group_response(version, body):
+    r = Reader(body)
+    out = {}
+    if version >= 2:
+        out["throttle_ms"] = r.i32()
+    out["error"] = r.i16()
+    out["generation"] = r.i32()
+    out["protocol"] = r.string()
+    out["leader"] = r.string()
+    out["member_id"] = r.string()
+
+    def member(r):
+        m = {"member_id": r.string()}
+        if version >= 5:
+            m["group_instance_id"] = r.string()
+        m["metadata"] = r.bytes_()
+        return m
+    out["members"] = r.array(member)
+    assert r.at_end(), f"JoinGroup v{version} response has {len(body) - r.pos} extra bytes"
+    return out
+
+
+def send_join_group(conn, version=5, **kw):
+    """Send JoinGroup without waiting (it blocks until the rebalance completes)."""
+    return conn.request(JOIN_GROUP, version, join_group_body(version, **kw))
+
+
+def recv_response(conn, corr):
+    resp = conn.recv_frame()
+    (rcorr,) = struct.unpack_from(">i", resp, 0)
+    assert rcorr == corr, f"correlation id {rcorr} != {corr}"
+    return resp[4:]
+
+
+def join_group(conn, version=5, **kw):
+    corr = send_join_group(conn, version, **kw)
+    return parse_join_group_response(version, recv_response(conn, corr))
+
+
+def sync_group_body(group_id, generation, member_id, assignments=None, group_instance_id=None):
+    """assignments: {member_id: assignment bytes} (the leader's), SyncGroup v3."""
+    body = kstring(group_id) + struct.pack(">i", generation) + kstring(member_id)
+    body += kstring(group_instance_id)
+    body += karray(sorted((assignments or {}).items()), lambda a: kstring(a[0]) + kbytes(a[1]))
+    return body
+
+
+def send_sync_group_v3(conn, *args, **kw):
+    return conn.request(SYNC_GROUP, 3, sync_group_body(*args, **kw))
+
+
+def parse_sync_group_v3_response(body):
+    """-> (error_code, assignment bytes)"""
+    r = Reader(body)
+    r.i32()
+    err = r.i16()
+    assignment = r.bytes_()
+    return err, assignment
+
+
+def sync_group_v3(conn, *args, **kw):
+    corr = send_sync_group_v3(conn, *args, **kw)
+    return parse_sync_group_v3_response(recv_response(conn, corr))
+
+
+def heartbeat_v3(conn, group_id, generation, member_id, group_instance_id=None):
+    body = (kstring(group_id) + struct.pack(">i", generation) + kstring(member_id) +
+            kstring(group_instance_id))
+    r = Reader(conn.roundtrip(HEARTBEAT, 3, body))
+    r.i32()
+    return r.i16()
+
+
+def leave_group_v3(conn, group_id, members):
+    """members: [(member_id, group_instance_id)] -> (error, [(member_id, instance_id, error)])"""
+    body = kstring(group_id) + karray(list(members), lambda m: kstring(m[0]) + kstring(m[1]))
+    r = Reader(conn.roundtrip(LEAVE_GROUP, 3, body))
+    r.i32()
+    err = r.i16()
+    return err, r.array(lambda r: (r.string(), r.string(), r.i16()))
+
+
+def offset_commit_v7(conn, group_id, generation, member_id, offsets, group_instance_id=None):
+    """offsets: {(topic, partition): offset or (offset, metadata)} -> {(topic, p): error}."""
+    by_topic = {}
+    for (t, p), v in sorted(offsets.items()):
+        off, meta = v if isinstance(v, tuple) else (v, "")
+        by_topic.setdefault(t, []).append((p, off, meta))
+
+    def part(x):
+        p, off, meta = x
+        return struct.pack(">iqi", p, off, -1) + kstring(meta)
+    body = (kstring(group_id) + struct.pack(">i", generation) + kstring(member_id) +
+            kstring(group_instance_id) +
+            karray(list(by_topic.items()), lambda t: kstring(t[0]) + karray(t[1], part)))
+    r = Reader(conn.roundtrip(OFFSET_COMMIT, 7, body))
+    r.i32()
+    out = {}
+    for name, parts in r.array(lambda r: (r.string(), r.array(lambda r: (r.i32(), r.i16())))):
+        for p, err in parts:
+            out[(name, p)] = err
+    return out
+
+
+def offset_fetch_v5(conn, group_id, partitions=None):
+    """partitions: {topic: [partitions]} or None (all) ->
+    (error, {(topic, p): (offset, leader_epoch, metadata, error)})."""
+    topics = None if partitions is None else sorted(partitions.items())
+    body = kstring(group_id) + karray(
+        topics, lambda t: kstring(t[0]) + karray(list(t[1]), lambda p: struct.pack(">i", p)))
+    r = Reader(conn.roundtrip(OFFSET_FETCH, 5, body))
+    r.i32()
+    out = {}
+
+    def part(r):
+        return r.i32(), (r.i64(), r.i32(), r.string(), r.i16())
+    for name, parts in r.array(lambda r: (r.string(), r.array(part))):
+        for p, v in parts:
+            out[(name, p)] = v
+    err = r.i16()
+    return err, out
+
+
+def committed_offsets(conn, group_id, partitions=None):
+    """{(topic, p): offset} of a group's committed offsets (-1 = none), failing on errors."""
+    err, parts = offset_fetch_v5(conn, group_id, partitions)
+    assert err == 0, f"OffsetFetch({group_id}) error {err}"
+    bad = {k: v for k, v in parts.items() if v[3] != 0}
+    assert not bad, f"OffsetFetch({group_id}) partition errors {bad}"
+    return {k: v[0] for k, v in parts.items()}
+
+
+def describe_groups_v0(conn, groups):
+    """-> [{error, group_id, state, protocol_type, protocol, members: [{member_id, client_id,
+    client_host, metadata, assignment}]}]"""
+    r = Reader(conn.roundtrip(DESCRIBE_GROUPS, 0, karray(list(groups), kstring)))
+
+    def member(r):
+        return {"member_id": r.string(), "client_id": r.string(), "client_host": r.string(),
+                "metadata": r.bytes_(), "assignment": r.bytes_()}
+
+    def group(r):
+        return {"error": r.i16(), "group_id": r.string(), "state": r.string(),
+                "protocol_type": r.string(), "protocol": r.string(),
+                "members": r.array(member)}
+    return r.array(group)
+
+
+def list_groups_v0(conn):
+    """-> (error, {group_id: protocol_type})"""
+    r = Reader(conn.roundtrip(LIST_GROUPS, 0, b""))
+    err = r.i16()
+    return err, dict(r.array(lambda r: (r.string(), r.string())))

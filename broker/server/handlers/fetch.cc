@@ -16,6 +16,12 @@ struct fetch_pass {
   protocol::struct_value response;
   int64_t bytes = 0;
   bool has_error = false;
+  struct topic_out {
+    std::string topic;
+    int64_t bytes;
+    int64_t records;
+  };
+  std::vector<topic_out> sent;
 };
 
 fetch_pass read_all(request_context& cx, const protocol::struct_value& req) {
@@ -68,6 +74,7 @@ fetch_pass read_all(request_context& cx, const protocol::struct_value& req) {
       const int64_t n = static_cast<int64_t>(result.records.size());
       pass.bytes += n;
       budget -= n;
+      if (n > 0) pass.sent.push_back({name, n, result.record_count});
       out["records"] = std::move(result.records);
     }
   }
@@ -83,8 +90,15 @@ handler_result fetch(request_context& cx, protocol::struct_value& req) {
   for (;;) {
     fetch_pass pass = read_all(cx, req);
     if (pass.bytes >= min_bytes || pass.has_error || std::chrono::steady_clock::now() >= deadline ||
-        !cx.b.ready())
+        !cx.b.ready()) {
+      if (cx.b.metrics().enabled())
+        for (const auto& s : pass.sent) {
+          auto& t = cx.b.metrics().topic(s.topic);
+          t.bytes_out->Increment(static_cast<double>(s.bytes));
+          t.records_out->Increment(static_cast<double>(s.records));
+        }
       co_return std::move(pass.response);
+    }
     co_await cx.b.arrivals().wait_until(deadline);
   }
 }

@@ -68,6 +68,11 @@ handler_result produce(request_context& cx, protocol::struct_value& req) {
           out["log_append_time_ms"] = result.log_append_time;
           log->set_high_watermark(log->log_end_offset());
           appended = appended || result.records > 0;
+          if (b.metrics().enabled()) {
+            auto& t = b.metrics().topic(name);
+            t.bytes_in->Increment(static_cast<double>(records.size()));
+            t.records_in->Increment(static_cast<double>(result.records));
+          }
         } else {
           spdlog::debug("produce to {}-{} from {} refused: {} ({})", name, index, cx.client_host,
                         protocol::error_name(err), message);
