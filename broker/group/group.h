@@ -62,6 +62,7 @@ struct join_result {
   std::string leader;
   std::string member_id;
   std::vector<member_summary> members;  // only for the leader
+  bool skip_assignment = false;         // a static leader rejoined a stable group (KIP-814)
 };
 
 struct sync_result {

@@ -60,6 +60,15 @@ std::string group_coordinator::new_member_id(const std::string& prefix) const {
   return id;
 }
 
+error_code group_coordinator::check_fenced(const group& g, const std::string& member_id,
+                                           const std::optional<std::string>& instance_id) {
+  if (!instance_id) return error_code::none;
+  auto it = g.static_members.find(*instance_id);
+  if (it != g.static_members.end() && it->second != member_id)
+    return error_code::fenced_instance_id;
+  return error_code::none;
+}
+
 group* group_coordinator::find(const std::string& id) {
   auto it = groups_.find(id);
   return it == groups_.end() ? nullptr : &it->second;
@@ -374,6 +383,8 @@ boost::asio::awaitable<join_result> group_coordinator::join(join_request r) {
       fenced_sync.error = error_code::fenced_instance_id;
       answer_sync(old, fenced_sync);
       const bool same_protocols = old.protocols == r.protocols;
+      const bool was_leader = g.leader && *g.leader == old_id;
+      const std::string previous_leader = g.leader.value_or("");
       node.key() = id;
       node.mapped().id = id;
       node.mapped().protocols = r.protocols;
@@ -386,7 +397,17 @@ boost::asio::awaitable<join_result> group_coordinator::join(join_request r) {
       if (g.state == group_state::stable && same_protocols) {
         spdlog::info("group {}: static member {} rejoined as {}", g.id, *r.group_instance_id, id);
         persist_group(g);
-        co_return current_join_result(g, id);
+        // As Kafka: a client that cannot skip the assignment is told the previous leader id
+        // and no members, so it does not run an assignment the stable group would ignore;
+        // one that can (KIP-814) learns it leads, with the members, and skips assigning.
+        join_result rejoined = current_join_result(g, id);
+        if (r.can_skip_assignment && was_leader) {
+          rejoined.skip_assignment = true;
+        } else {
+          rejoined.leader = previous_leader;
+          rejoined.members.clear();
+        }
+        co_return rejoined;
       }
       if (g.state != group_state::preparing_rebalance)
         prepare_rebalance(g, "static member " + *r.group_instance_id + " rejoined");
@@ -406,16 +427,13 @@ boost::asio::awaitable<join_result> group_coordinator::join(join_request r) {
     if (g.state != group_state::preparing_rebalance)
       prepare_rebalance(g, "member " + id + " joined");
   } else {
+    if ((fail.error = check_fenced(g, id, r.group_instance_id)) != error_code::none) co_return fail;
     auto it = g.members.find(id);
     if (it == g.members.end()) {
       fail.error = error_code::unknown_member_id;
       co_return fail;
     }
     member& m = it->second;
-    if (m.instance_id != r.group_instance_id && r.group_instance_id) {
-      fail.error = error_code::fenced_instance_id;
-      co_return fail;
-    }
     const bool changed = m.protocols != r.protocols;
     m.protocols = r.protocols;
     m.session_timeout_ms = r.session_timeout_ms;
@@ -459,15 +477,14 @@ boost::asio::awaitable<sync_result> group_coordinator::sync(sync_request r) {
   sync_result fail;
   if ((fail.error = validate_group_id(r.group_id)) != error_code::none) co_return fail;
   group* g = find(r.group_id);
+  if (g != nullptr &&
+      (fail.error = check_fenced(*g, r.member_id, r.group_instance_id)) != error_code::none)
+    co_return fail;
   if (g == nullptr || !g->members.contains(r.member_id)) {
     fail.error = error_code::unknown_member_id;
     co_return fail;
   }
   member& m = g->members.at(r.member_id);
-  if (r.group_instance_id && m.instance_id != r.group_instance_id) {
-    fail.error = error_code::fenced_instance_id;
-    co_return fail;
-  }
   if (r.generation != g->generation) {
     fail.error = error_code::illegal_generation;
     co_return fail;
@@ -520,9 +537,9 @@ error_code group_coordinator::heartbeat(const std::string& group_id, int32_t gen
   if (auto e = validate_group_id(group_id); e != error_code::none) return e;
   group* g = find(group_id);
   if (g == nullptr) return error_code::unknown_member_id;
+  if (auto e = check_fenced(*g, member_id, instance_id); e != error_code::none) return e;
   auto it = g->members.find(member_id);
   if (it == g->members.end()) return error_code::unknown_member_id;
-  if (instance_id && it->second.instance_id != instance_id) return error_code::fenced_instance_id;
   if (generation != g->generation) return error_code::illegal_generation;
   it->second.deadline = clock::now() + std::chrono::milliseconds(it->second.session_timeout_ms);
   if (g->state == group_state::preparing_rebalance) return error_code::rebalance_in_progress;
@@ -584,11 +601,13 @@ std::vector<error_code> group_coordinator::commit(const std::string& group_id, i
   if (simple) {
     // Commits from consumers that manage partitions themselves: only for groups without
     // members, as in Kafka.
-    if (g != nullptr && !g->members.empty()) return all(error_code::illegal_generation);
+    if (g != nullptr && !g->members.empty()) return all(error_code::unknown_member_id);
   } else {
+    if (g != nullptr) {
+      if (auto e = check_fenced(*g, member_id, instance_id); e != error_code::none) return all(e);
+    }
     if (g == nullptr || !g->members.contains(member_id)) return all(error_code::unknown_member_id);
     const member& m = g->members.at(member_id);
-    if (instance_id && m.instance_id != instance_id) return all(error_code::fenced_instance_id);
     if (generation != g->generation) return all(error_code::illegal_generation);
     if (g->state == group_state::completing_rebalance)
       return all(error_code::rebalance_in_progress);

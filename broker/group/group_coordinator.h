@@ -57,7 +57,8 @@ struct join_request {
   int32_t rebalance_timeout_ms = -1;
   std::string protocol_type;
   std::vector<std::pair<std::string, std::string>> protocols;
-  bool member_id_required = false;  // JoinGroup v4+: a new member first gets its id
+  bool member_id_required = false;   // JoinGroup v4+: a new member first gets its id
+  bool can_skip_assignment = false;  // JoinGroup v9+ (KIP-814)
 };
 
 struct sync_request {
@@ -146,6 +147,10 @@ class group_coordinator {
   const coordinator_config& config() const { return config_; }
 
  private:
+  // FENCED_INSTANCE_ID when `instance_id` now belongs to another member id, as Kafka checks
+  // before looking the member up; NONE otherwise.
+  static protocol::error_code check_fenced(const group& g, const std::string& member_id,
+                                           const std::optional<std::string>& instance_id);
   group* find(const std::string& id);
   const group* find(const std::string& id) const;
   void prepare_rebalance(group& g, const std::string& reason);

@@ -1,7 +1,9 @@
 // Key-based compaction of closed segments.
 #include "broker/storage/log_cleaner.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -91,6 +93,14 @@ std::expected<cleaning_stats, std::string> compact_log(log& l, int64_t now_ms) {
     if (seg.empty() || now_ms - seg.max_timestamp() < cfg.min_compaction_lag_ms) continue;
     const std::string log_path = l.dir_ + "/" + segment::file_name(base, ".log");
     const std::string cleaned_path = log_path + ".cleaned";
+    // Tombstones live delete.retention.ms past the time the broker last wrote the segment
+    // (its modification time, which cleaning preserves), not past the records' own
+    // timestamps, which producers (or a mirror) may set in the past.
+    struct stat st {};
+    if (::stat(log_path.c_str(), &st) != 0)
+      return std::unexpected("stat " + log_path + ": " + errno_text(errno));
+    const int64_t written_ms = int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    const bool tombstones_expired = now_ms - written_ms > cfg.delete_retention_ms;
     std::string out;
     int64_t removed = 0;
     bool ok = true;
@@ -112,7 +122,6 @@ std::expected<cleaning_stats, std::string> compact_log(log& l, int64_t now_ms) {
       std::string kept;
       int32_t count = 0, last_delta = 0;
       int64_t max_ts = -1;
-      const bool tombstones_expired = now_ms - (*h)->max_timestamp > cfg.delete_retention_ms;
       protocol::for_each_record(
           *records, (*h)->records_count,
           [&](const protocol::record_view& r) {
@@ -158,6 +167,8 @@ std::expected<cleaning_stats, std::string> compact_log(log& l, int64_t now_ms) {
     // and the old indexes go first, so a crash at any point leaves a consistent segment
     // (indexes are rebuilt when missing) and at worst a stray .cleaned file.
     if (auto w = write_file_atomically(cleaned_path, out); !w) return std::unexpected(w.error());
+    const timespec times[2] = {st.st_atim, st.st_mtim};
+    ::utimensat(AT_FDCWD, cleaned_path.c_str(), times, 0);
     std::remove((l.dir_ + "/" + segment::file_name(base, ".index")).c_str());
     std::remove((l.dir_ + "/" + segment::file_name(base, ".timeindex")).c_str());
     if (std::rename(cleaned_path.c_str(), log_path.c_str()) != 0)

@@ -29,6 +29,7 @@ handler_result join_group(request_context& cx, protocol::struct_value& req) {
     r.protocols.emplace_back(ps.string("name"), ps.string("metadata"));
   }
   r.member_id_required = cx.api_version >= 4;
+  r.can_skip_assignment = cx.api_version >= 9;
   auto result = co_await cx.b.groups().join(std::move(r));
 
   protocol::struct_value out(protocol::messages::join_group().response.fields);
@@ -42,6 +43,7 @@ handler_result join_group(request_context& cx, protocol::struct_value& req) {
   else
     out["protocol_name"] = cx.api_version >= 7 ? protocol::value::null() : protocol::value("");
   out["leader"] = result.leader;
+  out["skip_assignment"] = result.skip_assignment;
   out["member_id"] = result.member_id;
   for (const auto& m : result.members) {
     auto& e = out.add("members");
