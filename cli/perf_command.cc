@@ -225,6 +225,14 @@ int run_consume(const consume_options& o) {
               fetch > 0 ? mb / fetch : 0.0, fetch > 0 ? count / fetch : 0.0);
   std::printf("%ld records consumed, %.1f records/sec (%.2f MB/sec)\n", count,
               fetch > 0 ? count / fetch : 0.0, fetch > 0 ? mb / fetch : 0.0);
+  // Wall-clock times of the first and last record, so runs of several consumers can be
+  // combined into one rate.
+  auto epoch_ms = [&](clock_type::time_point t) {
+    const auto wall = std::chrono::system_clock::now() - (clock_type::now() - t);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
+  };
+  std::printf("first.record.epoch.ms=%lld last.record.epoch.ms=%lld\n",
+              static_cast<long long>(epoch_ms(first)), static_cast<long long>(epoch_ms(last_record)));
   rd_kafka_queue_destroy(queue);
   rd_kafka_consumer_close(rk.get());
   return count == o.messages ? 0 : 1;
