@@ -232,7 +232,8 @@ int run_consume(const consume_options& o) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
   };
   std::printf("first.record.epoch.ms=%lld last.record.epoch.ms=%lld\n",
-              static_cast<long long>(epoch_ms(first)), static_cast<long long>(epoch_ms(last_record)));
+              static_cast<long long>(epoch_ms(first)),
+              static_cast<long long>(epoch_ms(last_record)));
   rd_kafka_queue_destroy(queue);
   rd_kafka_consumer_close(rk.get());
   return count == o.messages ? 0 : 1;

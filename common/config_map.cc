@@ -131,8 +131,7 @@ std::expected<int64_t, std::string> config_map::get_int(const std::string& key,
   return *n;
 }
 
-std::expected<bool, std::string> config_map::get_bool(const std::string& key,
-                                                      bool fallback) const {
+std::expected<bool, std::string> config_map::get_bool(const std::string& key, bool fallback) const {
   auto v = get(key);
   if (!v) return fallback;
   auto b = parse_bool(*v);

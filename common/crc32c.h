@@ -10,6 +10,8 @@ namespace tern {
 
 uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size);
 
-inline uint32_t crc32c(std::string_view data) { return crc32c_extend(0, data.data(), data.size()); }
+inline uint32_t crc32c(std::string_view data) {
+  return crc32c_extend(0, data.data(), data.size());
+}
 
 }  // namespace tern

@@ -9,6 +9,7 @@
 #include "common/asio.h"
 
 #include "broker/server/broker.h"
+#include "common/json_log_format.h"
 
 extern char** environ;
 
@@ -37,12 +38,11 @@ int main(int argc, char** argv) {
   }
   raw.apply_environment(environ);
 
-  const std::string level = raw.get("log.level").value_or("info");
-  spdlog::set_level(spdlog::level::from_str(level));
-  if (raw.get("log.format").value_or("text") == "json")
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
-  else
-    spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+  if (!tern::configure_logging(raw.get("log.level").value_or("info"),
+                               raw.get("log.format").value_or("text"))) {
+    spdlog::critical("log.format must be text or json");
+    return 2;
+  }
 
   std::vector<std::string> warnings;
   auto config = tern::server::load_broker_config(raw, warnings);
