@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev librdkafka-dev libspdlog-dev libfmt-dev
   libcli11-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libssl-dev
   etcd-server etcd-client kcat python3 python3-kafka python3-confluent-kafka prometheus
-  python3-snappy python3-lz4 python3-zstandard python3-xxhash
+  python3-snappy python3-lz4 python3-zstandard python3-xxhash python3-yaml curl git
 )
 
 missing=()
