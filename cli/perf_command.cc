@@ -223,10 +223,8 @@ int run_consume(const consume_options& o) {
               mb / total, count, count / total,
               std::chrono::duration<double, std::milli>(first - start).count(), fetch * 1000,
               fetch > 0 ? mb / fetch : 0.0, fetch > 0 ? count / fetch : 0.0);
-  std::printf("%ld records consumed, %.1f records/sec (%.2f MB/sec)\n", count,
-              fetch > 0 ? count / fetch : 0.0, fetch > 0 ? mb / fetch : 0.0);
   // Wall-clock times of the first and last record, so runs of several consumers can be
-  // combined into one rate.
+  // combined into one rate; the summary line stays last, as scripts read it.
   auto epoch_ms = [&](clock_type::time_point t) {
     const auto wall = std::chrono::system_clock::now() - (clock_type::now() - t);
     return std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
@@ -234,6 +232,8 @@ int run_consume(const consume_options& o) {
   std::printf("first.record.epoch.ms=%lld last.record.epoch.ms=%lld\n",
               static_cast<long long>(epoch_ms(first)),
               static_cast<long long>(epoch_ms(last_record)));
+  std::printf("%ld records consumed, %.1f records/sec (%.2f MB/sec)\n", count,
+              fetch > 0 ? count / fetch : 0.0, fetch > 0 ? mb / fetch : 0.0);
   rd_kafka_queue_destroy(queue);
   rd_kafka_consumer_close(rk.get());
   return count == o.messages ? 0 : 1;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "broker/protocol/record_batch_builder.h"
+#include "broker/storage/fsync_observer.h"
 #include "common/file_util.h"
 
 namespace tern::storage {
@@ -235,6 +236,39 @@ TEST_F(LogTest, RetentionTimeDeletesExpiredSegmentsIncludingTheActiveOne) {
   EXPECT_EQ(l->log_start_offset(), 60);
   EXPECT_EQ(l->log_end_offset(), 60);
   EXPECT_EQ(append(*l, batch(0, 1)), 60);
+}
+
+TEST_F(LogTest, SegmentMsRollsTheActiveSegmentByAge) {
+  config_.segment_bytes = 1 << 20;
+  config_.segment_ms = 60'000;
+  auto l = open();
+  append(*l, batch(0, 2, 1'000'000));
+  EXPECT_EQ(l->segment_count(), 1u);
+  l->housekeeping(1'000'000 + 30'000);  // young enough
+  EXPECT_EQ(l->segment_count(), 1u);
+  l->housekeeping(1'000'000 + 61'000);
+  EXPECT_EQ(l->segment_count(), 2u);
+  // An append that finds the active segment too old rolls it first.
+  EXPECT_EQ(append(*l, batch(2, 1, 1'000'000 + 62'000)), 2);
+  EXPECT_EQ(append(*l, batch(3, 1, 1'000'000 + 200'000), 1'000'000 + 200'000), 3);
+  EXPECT_EQ(l->segment_count(), 3u);
+}
+
+TEST_F(LogTest, FlushMessagesFsyncsEveryNRecords) {
+  int fsyncs = 0;
+  set_fsync_observer([&](double) { ++fsyncs; });
+  config_.flush_messages = 4;
+  auto l = open();
+  append(*l, batch(0, 3));
+  EXPECT_EQ(fsyncs, 0);
+  append(*l, batch(3, 2));  // 5 records since the last flush
+  EXPECT_EQ(fsyncs, 1);
+  config_.flush_messages = INT64_MAX;
+  config_.flush_ms = 1000;
+  l->set_config(config_);
+  l->housekeeping(5'000);
+  EXPECT_EQ(fsyncs, 2);
+  set_fsync_observer(nullptr);
 }
 
 TEST_F(LogTest, OffsetForTimestampFindsTheFirstRecordAtOrAfter) {

@@ -24,46 +24,73 @@ constexpr size_t kTimeEntry = 12;
 
 }  // namespace
 
-// ---- offset_index ---------------------------------------------------------------------
+// ---- index_file -----------------------------------------------------------------------
 
-offset_index::offset_index(offset_index&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)),
-      path_(std::move(o.path_)),
-      base_offset_(o.base_offset_),
-      entries_(std::move(o.entries_)) {}
+index_file::index_file(index_file&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), entry_size_(o.entry_size_) {}
 
-offset_index& offset_index::operator=(offset_index&& o) noexcept {
+index_file& index_file::operator=(index_file&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(o.fd_, -1);
     path_ = std::move(o.path_);
-    base_offset_ = o.base_offset_;
-    entries_ = std::move(o.entries_);
+    entry_size_ = o.entry_size_;
   }
   return *this;
 }
 
-offset_index::~offset_index() {
+index_file::~index_file() {
   if (fd_ >= 0) ::close(fd_);
 }
+
+std::expected<std::pair<index_file, std::string>, std::string> index_file::open(
+    const std::string& path, size_t entry_size) {
+  auto fd = open_rw(path, true);
+  if (!fd) return std::unexpected(fd.error());
+  index_file f;
+  f.fd_ = *fd;
+  f.path_ = path;
+  f.entry_size_ = entry_size;
+  auto size = file_size(*fd);
+  if (!size) return std::unexpected(path + ": " + size.error());
+  auto bytes = pread_some(*fd, 0, *size);
+  if (!bytes) return std::unexpected(path + ": " + bytes.error());
+  return std::make_pair(std::move(f), std::move(*bytes));
+}
+
+std::expected<void, std::string> index_file::write_entry(size_t index, std::string_view entry) {
+  if (auto w = pwrite_all(fd_, entry, index * entry_size_); !w)
+    return std::unexpected(path_ + ": " + w.error());
+  return {};
+}
+
+std::expected<void, std::string> index_file::truncate_to_entries(size_t count) {
+  return truncate_file(fd_, count * entry_size_);
+}
+
+void index_file::flush() const {
+  if (fd_ >= 0) ::fdatasync(fd_);
+}
+
+void index_file::remove() {
+  std::remove(path_.c_str());
+}
+
+// ---- offset_index ---------------------------------------------------------------------
 
 std::expected<offset_index, std::string> offset_index::open(const std::string& path,
                                                             int64_t base_offset, uint64_t log_size,
                                                             bool* valid) {
-  auto fd = open_rw(path, true);
-  if (!fd) return std::unexpected(fd.error());
+  auto opened = index_file::open(path, kOffsetEntry);
+  if (!opened) return std::unexpected(opened.error());
+  auto& [file, bytes] = *opened;
   offset_index idx;
-  idx.fd_ = *fd;
-  idx.path_ = path;
+  idx.file_ = std::move(file);
   idx.base_offset_ = base_offset;
-  auto size = file_size(*fd);
-  if (!size) return std::unexpected(size.error());
-  auto bytes = pread_some(*fd, 0, *size);
-  if (!bytes) return std::unexpected(bytes.error());
-  *valid = bytes->size() % kOffsetEntry == 0;
-  for (size_t p = 0; *valid && p + kOffsetEntry <= bytes->size(); p += kOffsetEntry) {
-    const int64_t rel = static_cast<int32_t>(load_be32(bytes->data() + p));
-    const uint64_t pos = load_be32(bytes->data() + p + 4);
+  *valid = bytes.size() % kOffsetEntry == 0;
+  for (size_t p = 0; *valid && p + kOffsetEntry <= bytes.size(); p += kOffsetEntry) {
+    const int64_t rel = static_cast<int32_t>(load_be32(bytes.data() + p));
+    const uint64_t pos = load_be32(bytes.data() + p + 4);
     const entry e{base_offset + rel, pos};
     const bool increasing = idx.entries_.empty() || (e.offset > idx.entries_.back().offset &&
                                                      e.position > idx.entries_.back().position);
@@ -78,8 +105,7 @@ std::expected<void, std::string> offset_index::append(int64_t offset, uint64_t p
   char buf[kOffsetEntry];
   store_be32(buf, static_cast<uint32_t>(offset - base_offset_));
   store_be32(buf + 4, static_cast<uint32_t>(position));
-  auto w = pwrite_all(fd_, std::string_view(buf, sizeof buf), entries_.size() * kOffsetEntry);
-  if (!w) return std::unexpected(path_ + ": " + w.error());
+  if (auto w = file_.write_entry(entries_.size(), std::string_view(buf, sizeof buf)); !w) return w;
   entries_.push_back({offset, position});
   return {};
 }
@@ -98,61 +124,28 @@ std::optional<offset_index::entry> offset_index::last() const {
 
 std::expected<void, std::string> offset_index::truncate_from_position(uint64_t position) {
   while (!entries_.empty() && entries_.back().position >= position) entries_.pop_back();
-  return truncate_file(fd_, entries_.size() * kOffsetEntry);
+  return file_.truncate_to_entries(entries_.size());
 }
 
 std::expected<void, std::string> offset_index::clear() {
   entries_.clear();
-  return truncate_file(fd_, 0);
-}
-
-void offset_index::flush() const {
-  if (fd_ >= 0) ::fdatasync(fd_);
-}
-
-void offset_index::remove_file() {
-  std::remove(path_.c_str());
+  return file_.truncate_to_entries(0);
 }
 
 // ---- time_index -----------------------------------------------------------------------
 
-time_index::time_index(time_index&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)),
-      path_(std::move(o.path_)),
-      base_offset_(o.base_offset_),
-      entries_(std::move(o.entries_)) {}
-
-time_index& time_index::operator=(time_index&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-    path_ = std::move(o.path_);
-    base_offset_ = o.base_offset_;
-    entries_ = std::move(o.entries_);
-  }
-  return *this;
-}
-
-time_index::~time_index() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 std::expected<time_index, std::string> time_index::open(const std::string& path,
                                                         int64_t base_offset, bool* valid) {
-  auto fd = open_rw(path, true);
-  if (!fd) return std::unexpected(fd.error());
+  auto opened = index_file::open(path, kTimeEntry);
+  if (!opened) return std::unexpected(opened.error());
+  auto& [file, bytes] = *opened;
   time_index idx;
-  idx.fd_ = *fd;
-  idx.path_ = path;
+  idx.file_ = std::move(file);
   idx.base_offset_ = base_offset;
-  auto size = file_size(*fd);
-  if (!size) return std::unexpected(size.error());
-  auto bytes = pread_some(*fd, 0, *size);
-  if (!bytes) return std::unexpected(bytes.error());
-  *valid = bytes->size() % kTimeEntry == 0;
-  for (size_t p = 0; *valid && p + kTimeEntry <= bytes->size(); p += kTimeEntry) {
-    const entry e{static_cast<int64_t>(load_be64(bytes->data() + p)),
-                  base_offset + static_cast<int32_t>(load_be32(bytes->data() + p + 8))};
+  *valid = bytes.size() % kTimeEntry == 0;
+  for (size_t p = 0; *valid && p + kTimeEntry <= bytes.size(); p += kTimeEntry) {
+    const entry e{static_cast<int64_t>(load_be64(bytes.data() + p)),
+                  base_offset + static_cast<int32_t>(load_be32(bytes.data() + p + 8))};
     const bool increasing = idx.entries_.empty() || (e.timestamp > idx.entries_.back().timestamp &&
                                                      e.offset > idx.entries_.back().offset);
     if (e.offset < base_offset || !increasing) *valid = false;
@@ -166,8 +159,7 @@ std::expected<void, std::string> time_index::append(int64_t timestamp, int64_t o
   char buf[kTimeEntry];
   store_be64(buf, static_cast<uint64_t>(timestamp));
   store_be32(buf + 8, static_cast<uint32_t>(offset - base_offset_));
-  auto w = pwrite_all(fd_, std::string_view(buf, sizeof buf), entries_.size() * kTimeEntry);
-  if (!w) return std::unexpected(path_ + ": " + w.error());
+  if (auto w = file_.write_entry(entries_.size(), std::string_view(buf, sizeof buf)); !w) return w;
   entries_.push_back({timestamp, offset});
   return {};
 }
@@ -186,20 +178,12 @@ std::optional<time_index::entry> time_index::last() const {
 
 std::expected<void, std::string> time_index::truncate_from_offset(int64_t offset) {
   while (!entries_.empty() && entries_.back().offset >= offset) entries_.pop_back();
-  return truncate_file(fd_, entries_.size() * kTimeEntry);
+  return file_.truncate_to_entries(entries_.size());
 }
 
 std::expected<void, std::string> time_index::clear() {
   entries_.clear();
-  return truncate_file(fd_, 0);
-}
-
-void time_index::flush() const {
-  if (fd_ >= 0) ::fdatasync(fd_);
-}
-
-void time_index::remove_file() {
-  std::remove(path_.c_str());
+  return file_.truncate_to_entries(0);
 }
 
 }  // namespace tern::storage

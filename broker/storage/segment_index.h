@@ -9,9 +9,33 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tern::storage {
+
+// The file under an index: fixed-size entries appended at the end, truncated from the end.
+class index_file {
+ public:
+  index_file() = default;
+  index_file(index_file&& o) noexcept;
+  index_file& operator=(index_file&& o) noexcept;
+  ~index_file();
+
+  // Opens or creates the file and returns its whole contents.
+  static std::expected<std::pair<index_file, std::string>, std::string> open(
+      const std::string& path, size_t entry_size);
+
+  std::expected<void, std::string> write_entry(size_t index, std::string_view entry);
+  std::expected<void, std::string> truncate_to_entries(size_t count);
+  void flush() const;
+  void remove();
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  size_t entry_size_ = 0;
+};
 
 class offset_index {
  public:
@@ -19,11 +43,6 @@ class offset_index {
     int64_t offset;
     uint64_t position;
   };
-
-  offset_index() = default;
-  offset_index(offset_index&&) noexcept;
-  offset_index& operator=(offset_index&&) noexcept;
-  ~offset_index();
 
   // Opens or creates the file. `valid` is false when its contents failed the checks
   // (odd size, offsets not increasing, positions beyond `log_size`); the caller rebuilds.
@@ -37,12 +56,11 @@ class offset_index {
   // Drops entries at or beyond `position` (after the log was truncated there).
   std::expected<void, std::string> truncate_from_position(uint64_t position);
   std::expected<void, std::string> clear();
-  void flush() const;
-  void remove_file();
+  void flush() const { file_.flush(); }
+  void remove_file() { file_.remove(); }
 
  private:
-  int fd_ = -1;
-  std::string path_;
+  index_file file_;
   int64_t base_offset_ = 0;
   std::vector<entry> entries_;
 };
@@ -54,11 +72,6 @@ class time_index {
     int64_t offset;
   };
 
-  time_index() = default;
-  time_index(time_index&&) noexcept;
-  time_index& operator=(time_index&&) noexcept;
-  ~time_index();
-
   static std::expected<time_index, std::string> open(const std::string& path, int64_t base_offset,
                                                      bool* valid);
 
@@ -69,12 +82,11 @@ class time_index {
   std::optional<entry> last() const;
   std::expected<void, std::string> truncate_from_offset(int64_t offset);
   std::expected<void, std::string> clear();
-  void flush() const;
-  void remove_file();
+  void flush() const { file_.flush(); }
+  void remove_file() { file_.remove(); }
 
  private:
-  int fd_ = -1;
-  std::string path_;
+  index_file file_;
   int64_t base_offset_ = 0;
   std::vector<entry> entries_;
 };

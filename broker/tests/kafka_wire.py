@@ -1,9 +1,10 @@
 """Minimal hand-rolled Kafka wire helpers for raw-socket tests.
 
 Only what the tests need: CRC-32C, zigzag varints, RecordBatch v2 building and parsing,
-request framing (header v1), Produce v3, ApiVersions v0, InitProducerId v0, and the group
-APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups,
-ListGroups) with the consumer protocol's subscription and assignment.
+request framing (header v1, and v2 for flexible versions), Produce v3, ApiVersions v0,
+InitProducerId v0, and the group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+OffsetCommit, OffsetFetch v1/v5/v8, FindCoordinator v0/v1/v4, DescribeGroups, ListGroups v0/v4,
+OffsetDelete v0, DeleteGroups v2) with the consumer protocol's subscription and assignment.
 """
 
 import socket
@@ -64,6 +65,32 @@ def read_varint(buf, pos):
             break
         shift += 7
     return (z >> 1) ^ -(z & 1), pos
+
+
+def uvarint(n):
+    """Unsigned varint (flexible versions' lengths and tag counts)."""
+    assert n >= 0
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def read_uvarint(buf, pos):
+    shift = 0
+    v = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        v |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return v, pos
+        shift += 7
 
 
 # ---------------------------------------------------------------------- RecordBatch v2
@@ -154,6 +181,12 @@ def request_header_v1(api_key, api_version, correlation_id, client_id="tern-test
     return struct.pack(">hhi", api_key, api_version, correlation_id) + kstring(client_id)
 
 
+def request_header_v2(api_key, api_version, correlation_id, client_id="tern-test"):
+    """Request header v2 (flexible requests): v1 (client_id stays an int16-length string)
+    followed by an empty tagged-field section."""
+    return request_header_v1(api_key, api_version, correlation_id, client_id) + b"\x00"
+
+
 def frame(payload):
     return struct.pack(">i", len(payload)) + payload
 
@@ -178,9 +211,12 @@ class Conn:
     def send_raw(self, data):
         self.sock.sendall(data)
 
-    def request(self, api_key, api_version, body, client_id="tern-test"):
+    def request(self, api_key, api_version, body, client_id="tern-test", flexible=False):
+        """Send a request (header v2 when `flexible`, else v1); returns its correlation id."""
         self.corr += 1
-        self.send_raw(frame(request_header_v1(api_key, api_version, self.corr, client_id) + body))
+        header = (request_header_v2 if flexible else request_header_v1)(
+            api_key, api_version, self.corr, client_id)
+        self.send_raw(frame(header + body))
         return self.corr
 
     def recv_exact(self, n):
@@ -196,12 +232,18 @@ class Conn:
         (size,) = struct.unpack(">i", self.recv_exact(4))
         return self.recv_exact(size)
 
-    def roundtrip(self, api_key, api_version, body):
-        corr = self.request(api_key, api_version, body)
+    def roundtrip(self, api_key, api_version, body, flexible=False):
+        """Request/response; returns the response body (after header v0, or v1 when
+        `flexible`: the correlation id and its tagged-field section)."""
+        corr = self.request(api_key, api_version, body, flexible=flexible)
         resp = self.recv_frame()
         (rcorr,) = struct.unpack_from(">i", resp, 0)
         assert rcorr == corr, f"correlation id {rcorr} != {corr}"
-        return resp[4:]
+        if not flexible:
+            return resp[4:]
+        r = Reader(resp, 4)
+        r.tagged_fields()
+        return resp[r.pos:]
 
     def is_closed_by_peer(self, timeout=10.0):
         """True if the peer closes the connection (EOF or reset) within timeout."""
@@ -402,6 +444,35 @@ class Reader:
     def at_end(self):
         return self.pos == len(self.buf)
 
+    # Flexible versions: compact strings/arrays (unsigned varint length + 1) and tagged fields.
+    def uvarint(self):
+        v, self.pos = read_uvarint(self.buf, self.pos)
+        return v
+
+    def compact_string(self):
+        n = self.uvarint() - 1
+        if n < 0:
+            return None
+        s = self.buf[self.pos:self.pos + n].decode()
+        self.pos += n
+        return s
+
+    def compact_array(self, read_one):
+        n = self.uvarint() - 1
+        if n < 0:
+            return None
+        return [read_one(self) for _ in range(n)]
+
+    def tagged_fields(self):
+        """Skip a tagged-field section; returns {tag: bytes}."""
+        out = {}
+        for _ in range(self.uvarint()):
+            tag = self.uvarint()
+            size = self.uvarint()
+            out[tag] = bytes(self.buf[self.pos:self.pos + size])
+            self.pos += size
+        return out
+
 
 # Consumer protocol (the "consumer" protocol type's metadata and assignment, version 0).
 def consumer_subscription(topics, user_data=None):
@@ -595,3 +666,167 @@ def list_groups_v0(conn):
     r = Reader(conn.roundtrip(LIST_GROUPS, 0, b""))
     err = r.i16()
     return err, dict(r.array(lambda r: (r.string(), r.string())))
+
+
+# ---------------------------------------------------------------------- more group APIs
+# OffsetFetch v1/v8, FindCoordinator v0/v1/v4, OffsetDelete v0, ListGroups v4, DeleteGroups v2.
+# Flexible versions (OffsetFetch 6+, FindCoordinator 3+, ListGroups 3+, DeleteGroups 2+) use
+# compact strings/arrays and end every struct with a tagged-field section.
+DELETE_GROUPS, OFFSET_DELETE = 42, 47
+TAGS = b"\x00"  # an empty tagged-field section
+
+
+def compact_string(s):
+    if s is None:
+        return uvarint(0)
+    b = s.encode() if isinstance(s, str) else s
+    return uvarint(len(b) + 1) + b
+
+
+def compact_array(items, encode):
+    if items is None:
+        return uvarint(0)
+    return uvarint(len(items) + 1) + b"".join(encode(x) for x in items)
+
+
+def offset_fetch_v1(conn, group_id, partitions):
+    """partitions: {topic: [partitions]} -> {(topic, p): (offset, metadata, error)}.
+    v1 has no null topic list, no throttle time and no top-level error."""
+    body = kstring(group_id) + karray(
+        sorted(partitions.items()),
+        lambda t: kstring(t[0]) + karray(list(t[1]), lambda p: struct.pack(">i", p)))
+    r = Reader(conn.roundtrip(OFFSET_FETCH, 1, body))
+    out = {}
+
+    def part(r):
+        return r.i32(), (r.i64(), r.string(), r.i16())
+    for name, parts in r.array(lambda r: (r.string(), r.array(part))):
+        for p, v in parts:
+            out[(name, p)] = v
+    assert r.at_end(), f"OffsetFetch v1 response has {len(r.buf) - r.pos} extra bytes"
+    return out
+
+
+def offset_fetch_v8(conn, groups, require_stable=False):
+    """groups: [(group_id, {topic: [partitions]} or None for all)] ->
+    [(group_id, error, {(topic, p): (offset, leader_epoch, metadata, error)})] in response order."""
+    def topic(t):
+        return compact_string(t[0]) + compact_array(
+            list(t[1]), lambda p: struct.pack(">i", p)) + TAGS
+
+    def group(g):
+        gid, parts = g
+        topics = None if parts is None else sorted(parts.items())
+        return compact_string(gid) + compact_array(topics, topic) + TAGS
+    body = compact_array(list(groups), group) + struct.pack(">?", require_stable) + TAGS
+    r = Reader(conn.roundtrip(OFFSET_FETCH, 8, body, flexible=True))
+    r.i32()  # throttle
+
+    def part(r):
+        v = r.i32(), (r.i64(), r.i32(), r.compact_string(), r.i16())
+        r.tagged_fields()
+        return v
+
+    def rtopic(r):
+        v = r.compact_string(), r.compact_array(part)
+        r.tagged_fields()
+        return v
+
+    def rgroup(r):
+        gid = r.compact_string()
+        parts = {}
+        for name, ps in r.compact_array(rtopic):
+            for p, v in ps:
+                parts[(name, p)] = v
+        err = r.i16()
+        r.tagged_fields()
+        return gid, err, parts
+    out = r.compact_array(rgroup)
+    r.tagged_fields()
+    assert r.at_end(), f"OffsetFetch v8 response has {len(r.buf) - r.pos} extra bytes"
+    return out
+
+
+def find_coordinator_v0(conn, key):
+    """-> {error, node_id, host, port}"""
+    r = Reader(conn.roundtrip(FIND_COORDINATOR, 0, kstring(key)))
+    out = {"error": r.i16(), "node_id": r.i32(), "host": r.string(), "port": r.i32()}
+    assert r.at_end(), f"FindCoordinator v0 response has {len(r.buf) - r.pos} extra bytes"
+    return out
+
+
+def find_coordinator_v1(conn, key, key_type=0):
+    """-> {error, error_message, node_id, host, port}"""
+    r = Reader(conn.roundtrip(FIND_COORDINATOR, 1, kstring(key) + struct.pack(">b", key_type)))
+    r.i32()  # throttle
+    out = {"error": r.i16(), "error_message": r.string(), "node_id": r.i32(),
+           "host": r.string(), "port": r.i32()}
+    assert r.at_end(), f"FindCoordinator v1 response has {len(r.buf) - r.pos} extra bytes"
+    return out
+
+
+def find_coordinator_v4(conn, keys, key_type=0):
+    """Batched keys -> [{key, node_id, host, port, error, error_message}] in response order."""
+    body = struct.pack(">b", key_type) + compact_array(list(keys), compact_string) + TAGS
+    r = Reader(conn.roundtrip(FIND_COORDINATOR, 4, body, flexible=True))
+    r.i32()  # throttle
+
+    def coordinator(r):
+        c = {"key": r.compact_string(), "node_id": r.i32(), "host": r.compact_string(),
+             "port": r.i32(), "error": r.i16(), "error_message": r.compact_string()}
+        r.tagged_fields()
+        return c
+    out = r.compact_array(coordinator)
+    r.tagged_fields()
+    assert r.at_end(), f"FindCoordinator v4 response has {len(r.buf) - r.pos} extra bytes"
+    return out
+
+
+def offset_delete_v0(conn, group_id, partitions):
+    """partitions: {topic: [partitions]} -> (error, {(topic, p): error})."""
+    body = kstring(group_id) + karray(
+        sorted(partitions.items()),
+        lambda t: kstring(t[0]) + karray(list(t[1]), lambda p: struct.pack(">i", p)))
+    r = Reader(conn.roundtrip(OFFSET_DELETE, 0, body))
+    err = r.i16()
+    r.i32()  # throttle
+    out = {}
+    for name, parts in r.array(lambda r: (r.string(), r.array(lambda r: (r.i32(), r.i16())))):
+        for p, e in parts:
+            out[(name, p)] = e
+    assert r.at_end(), f"OffsetDelete v0 response has {len(r.buf) - r.pos} extra bytes"
+    return err, out
+
+
+def list_groups_v4(conn, states=()):
+    """states: the StatesFilter (empty = every group) -> (error, {group_id: (protocol_type,
+    group_state)})."""
+    body = compact_array(list(states), compact_string) + TAGS
+    r = Reader(conn.roundtrip(LIST_GROUPS, 4, body, flexible=True))
+    r.i32()  # throttle
+    err = r.i16()
+
+    def group(r):
+        v = r.compact_string(), (r.compact_string(), r.compact_string())
+        r.tagged_fields()
+        return v
+    groups = r.compact_array(group)
+    r.tagged_fields()
+    assert r.at_end(), f"ListGroups v4 response has {len(r.buf) - r.pos} extra bytes"
+    return err, dict(groups)
+
+
+def delete_groups_v2(conn, groups):
+    """-> {group_id: error}"""
+    body = compact_array(list(groups), compact_string) + TAGS
+    r = Reader(conn.roundtrip(DELETE_GROUPS, 2, body, flexible=True))
+    r.i32()  # throttle
+
+    def result(r):
+        v = r.compact_string(), r.i16()
+        r.tagged_fields()
+        return v
+    out = r.compact_array(result)
+    r.tagged_fields()
+    assert r.at_end(), f"DeleteGroups v2 response has {len(r.buf) - r.pos} extra bytes"
+    return dict(out)

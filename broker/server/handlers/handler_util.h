@@ -17,7 +17,9 @@ inline protocol::uuid_value to_uuid(const cluster::topic_id& id) {
   return u;
 }
 
-inline int64_t code(protocol::error_code e) { return protocol::wire(e); }
+inline int64_t code(protocol::error_code e) {
+  return protocol::wire(e);
+}
 
 // Why a partition has no log here: a bad name, an unknown topic, or a partition out of range.
 inline protocol::error_code missing_partition_error(const std::string& topic) {
