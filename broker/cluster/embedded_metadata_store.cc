@@ -52,8 +52,8 @@ topic_id random_uuid() {
   return id;
 }
 
-std::expected<std::unique_ptr<embedded_metadata_store>, std::string>
-embedded_metadata_store::open(const std::string& dir) {
+std::expected<std::unique_ptr<embedded_metadata_store>, std::string> embedded_metadata_store::open(
+    const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return std::unexpected("create " + dir + ": " + ec.message());
@@ -140,8 +140,7 @@ std::expected<void, std::string> embedded_metadata_store::remove_topic(const std
   return {};
 }
 
-std::expected<int64_t, std::string> embedded_metadata_store::allocate_producer_ids(
-    int64_t count) {
+std::expected<int64_t, std::string> embedded_metadata_store::allocate_producer_ids(int64_t count) {
   const int64_t first = next_producer_id_;
   next_producer_id_ += count;
   if (auto s = save(); !s) {

@@ -247,6 +247,27 @@ class BrokerTestCase(unittest.TestCase):
                   f"{text[-20000:]}\n=====")
 
 
+class SharedBrokerTestCase(BrokerTestCase):
+    """One broker for the whole class, started with SHARED_OVERRIDES; every test first
+    checks it is still alive and dumps its log if the test fails."""
+
+    SHARED_OVERRIDES = {}
+    SHARED_NAME = "shared"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = TernBroker(overrides=cls.SHARED_OVERRIDES, name=cls.SHARED_NAME)
+        cls.broker.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.cleanup()
+
+    def setUp(self):
+        self.assertTrue(self.broker.running, "broker died:\n" + self.broker.log()[-5000:])
+        self.addCleanup(self._dump_log_on_failure, self.broker)
+
+
 # ---------------------------------------------------------------------- client helpers
 def admin_client(broker):
     from confluent_kafka.admin import AdminClient

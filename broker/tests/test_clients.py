@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from tern_fixture import (BrokerTestCase, TernBroker, consume_all, create_topic, watermarks)
+from tern_fixture import SharedBrokerTestCase, consume_all, create_topic, watermarks
 from kafka_wire import parse_batches
 
 N_RECORDS = 100_000
@@ -156,19 +156,9 @@ CLIENTS = {
 }
 
 
-class ClientsTest(BrokerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.broker = TernBroker(overrides={"auto.create.topics.enable": "false"}, name="clients")
-        cls.broker.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.broker.cleanup()
-
-    def setUp(self):
-        self.assertTrue(self.broker.running, "broker died:\n" + self.broker.log()[-5000:])
-        self.addCleanup(self._dump_log_on_failure, self.broker)
+class ClientsTest(SharedBrokerTestCase):
+    SHARED_OVERRIDES = {"auto.create.topics.enable": "false"}
+    SHARED_NAME = "clients"
 
     # ------------------------------------------------------------------ keyed round trip
     def keyed_round_trip(self, client):

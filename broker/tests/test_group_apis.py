@@ -17,7 +17,7 @@ import time
 import unittest
 
 import kafka_wire as kw
-from tern_fixture import READY_RE, BrokerTestCase, TernBroker, create_topic
+from tern_fixture import READY_RE, BrokerTestCase, SharedBrokerTestCase, create_topic
 
 BROKER_OVERRIDES = {
     "auto.create.topics.enable": "false",
@@ -104,19 +104,12 @@ class RawMember:
 
 
 # ---------------------------------------------------------------------- shared-broker tests
-class GroupApisTest(BrokerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.broker = TernBroker(overrides=BROKER_OVERRIDES, name="group-apis")
-        cls.broker.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.broker.cleanup()
+class GroupApisTest(SharedBrokerTestCase):
+    SHARED_OVERRIDES = BROKER_OVERRIDES
+    SHARED_NAME = "group-apis"
 
     def setUp(self):
-        self.assertTrue(self.broker.running, "broker died:\n" + self.broker.log()[-5000:])
-        self.addCleanup(self._dump_log_on_failure, self.broker)
+        super().setUp()
         self.conn = kw.Conn(self.broker.port)
         self.addCleanup(self.conn.close)
 

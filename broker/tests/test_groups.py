@@ -30,7 +30,7 @@ import time
 import unittest
 
 import kafka_wire as kw
-from tern_fixture import BrokerTestCase, TernBroker, create_topic, watermarks
+from tern_fixture import BrokerTestCase, SharedBrokerTestCase, create_topic, watermarks
 from test_cli import show, tern, tern_binary
 
 SESSION_MS = 3000          # consumers' session.timeout.ms (broker minimum lowered to 1000)
@@ -352,19 +352,9 @@ def fetch_committed(broker, group, partitions=None):
 
 
 # ---------------------------------------------------------------------- shared-broker tests
-class GroupsTest(BrokerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.broker = TernBroker(overrides=BROKER_OVERRIDES, name="groups")
-        cls.broker.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.broker.cleanup()
-
-    def setUp(self):
-        self.assertTrue(self.broker.running, "broker died:\n" + self.broker.log()[-5000:])
-        self.addCleanup(self._dump_log_on_failure, self.broker)
+class GroupsTest(SharedBrokerTestCase):
+    SHARED_OVERRIDES = BROKER_OVERRIDES
+    SHARED_NAME = "groups"
 
     def member(self, group, topic, name, **kw_):
         m = Member(self.broker, group, topic, name, **kw_)

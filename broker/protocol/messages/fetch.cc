@@ -66,12 +66,11 @@ const api_schema& fetch() {
                            scalar("high_watermark", int64),
                            scalar("last_stable_offset", int64, since(4)).defaults_to(-1),
                            scalar("log_start_offset", int64, since(5)).defaults_to(-1),
-                           struct_field(
-                               "diverging_epoch", since(12),
-                               {
-                                   scalar("epoch", int32, since(12)).defaults_to(-1),
-                                   scalar("end_offset", int64, since(12)).defaults_to(-1),
-                               })
+                           struct_field("diverging_epoch", since(12),
+                                        {
+                                            scalar("epoch", int32, since(12)).defaults_to(-1),
+                                            scalar("end_offset", int64, since(12)).defaults_to(-1),
+                                        })
                                .tagged_as(0, since(12)),
                            struct_field(
                                "current_leader", since(12),
@@ -81,10 +80,10 @@ const api_schema& fetch() {
                                })
                                .tagged_as(1, since(12)),
                            struct_field("snapshot_id", since(12),
-                                               {
-                                                   scalar("end_offset", int64).defaults_to(-1),
-                                                   scalar("epoch", int32).defaults_to(-1),
-                                               })
+                                        {
+                                            scalar("end_offset", int64).defaults_to(-1),
+                                            scalar("epoch", int32).defaults_to(-1),
+                                        })
                                .tagged_as(2, since(12)),
                            struct_array("aborted_transactions", since(4),
                                         {
