@@ -6,39 +6,10 @@
 #include <filesystem>
 #include <random>
 
+#include "broker/cluster/topic_json.h"
 #include "common/file_util.h"
 
 namespace tern::cluster {
-
-namespace {
-
-std::string hex(const topic_id& id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : id) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-std::optional<topic_id> from_hex(const std::string& s) {
-  if (s.size() != 32) return std::nullopt;
-  topic_id id{};
-  for (size_t i = 0; i < 16; ++i) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    id[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  return id;
-}
-
-}  // namespace
 
 topic_id random_uuid() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -60,7 +31,7 @@ std::expected<std::unique_ptr<embedded_metadata_store>, std::string> embedded_me
   auto store = std::make_unique<embedded_metadata_store>();
   store->path_ = dir + "/tern-metadata.json";
   if (!std::filesystem::exists(store->path_)) {
-    store->cluster_id_ = hex(random_uuid());
+    store->cluster_id_ = to_hex(random_uuid());
     if (auto s = store->save(); !s) return std::unexpected(s.error());
     return store;
   }
@@ -71,15 +42,9 @@ std::expected<std::unique_ptr<embedded_metadata_store>, std::string> embedded_me
     store->cluster_id_ = j.at("cluster_id").get<std::string>();
     store->next_producer_id_ = j.value("next_producer_id", int64_t{0});
     for (const auto& t : j.at("topics")) {
-      topic_info info;
-      info.name = t.at("name").get<std::string>();
-      auto id = from_hex(t.at("id").get<std::string>());
-      if (!id) return std::unexpected(store->path_ + ": bad topic id for " + info.name);
-      info.id = *id;
-      info.partitions = t.at("partitions").get<int32_t>();
-      info.replication_factor = t.at("replication_factor").get<int16_t>();
-      info.configs = t.value("configs", std::map<std::string, std::string>{});
-      store->topics_[info.name] = std::move(info);
+      auto info = topic_from_json(t);
+      if (!info) return std::unexpected(store->path_ + ": malformed topic entry " + t.dump());
+      store->topics_[info->name] = std::move(*info);
     }
   } catch (const nlohmann::json::exception& e) {
     return std::unexpected(store->path_ + ": " + e.what());
@@ -92,12 +57,7 @@ std::expected<void, std::string> embedded_metadata_store::save() const {
   j["cluster_id"] = cluster_id_;
   j["next_producer_id"] = next_producer_id_;
   j["topics"] = nlohmann::json::array();
-  for (const auto& [name, t] : topics_)
-    j["topics"].push_back({{"name", t.name},
-                           {"id", hex(t.id)},
-                           {"partitions", t.partitions},
-                           {"replication_factor", t.replication_factor},
-                           {"configs", t.configs}});
+  for (const auto& [name, t] : topics_) j["topics"].push_back(topic_to_json(t));
   return write_file_atomically(path_, j.dump(2));
 }
 

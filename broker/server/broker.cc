@@ -8,6 +8,7 @@
 
 #include "broker/admin/admin_server.h"
 #include "broker/cluster/embedded_metadata_store.h"
+#include "broker/cluster/etcd_metadata_store.h"
 #include "broker/server/connection.h"
 #include "broker/server/state_metrics.h"
 #include "broker/storage/fsync_observer.h"
@@ -44,9 +45,19 @@ uint16_t broker::admin_port() const {
 }
 
 std::expected<void, std::string> broker::start() {
-  auto store = cluster::embedded_metadata_store::open(config_.log_dirs.front());
-  if (!store) return std::unexpected(store.error());
-  metadata_ = std::move(*store);
+  if (config_.metadata_store == "embedded") {
+    auto store = cluster::embedded_metadata_store::open(config_.log_dirs.front());
+    if (!store) return std::unexpected(store.error());
+    metadata_ = std::move(*store);
+  } else {
+    const std::string endpoints = config_.metadata_store.substr(std::string("etcd://").size());
+    auto client = cluster::etcd_client::connect(endpoints);
+    if (!client) return std::unexpected("metadata.store: " + client.error());
+    auto store = cluster::etcd_metadata_store::open(std::move(*client), config_.metadata_prefix);
+    if (!store) return std::unexpected("metadata.store: " + store.error());
+    metadata_ = std::move(*store);
+    spdlog::info("metadata in etcd at {} under {}", endpoints, config_.metadata_prefix);
+  }
   auto logs = storage::log_manager::open(config_.log_dirs);
   if (!logs) return std::unexpected(logs.error());
   logs_ = std::move(*logs);

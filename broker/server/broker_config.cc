@@ -41,6 +41,8 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"advertised.listeners", ""},
         {"admin.listeners", "http://127.0.0.1:9644"},
         {"log.dirs", "./data"},
+        {"metadata.store", "embedded"},
+        {"metadata.store.prefix", "/tern"},
         {"log.dir", "./data"},
         {"num.partitions", "1"},
         {"default.replication.factor", "1"},
@@ -106,6 +108,15 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
   while (std::getline(in, d, ','))
     if (!d.empty()) c.log_dirs.push_back(d);
   if (c.log_dirs.empty()) return std::unexpected("log.dirs is empty");
+
+  c.metadata_store = raw.get("metadata.store").value_or("embedded");
+  if (c.metadata_store != "embedded" && !c.metadata_store.starts_with("etcd://"))
+    return std::unexpected(
+        "metadata.store must be embedded or etcd://host:port[,host:port...], got " +
+        c.metadata_store);
+  c.metadata_prefix = raw.get("metadata.store.prefix").value_or("/tern");
+  if (c.metadata_prefix.empty() || c.metadata_prefix.front() != '/')
+    return std::unexpected("metadata.store.prefix must start with /");
 
   TERN_TRY(partitions, raw.get_int("num.partitions", 1));
   if (*partitions < 1 || *partitions > INT32_MAX)

@@ -30,6 +30,8 @@ struct broker_config {
   std::optional<endpoint> advertised;  // defaults to the listener's bound address
   endpoint admin_listener{"http", "127.0.0.1", 9644};
   std::vector<std::string> log_dirs{"./data"};
+  std::string metadata_store = "embedded";  // or etcd://host:port[,host:port...]
+  std::string metadata_prefix = "/tern";
   int32_t num_partitions = 1;
   int16_t default_replication_factor = 1;
   bool auto_create_topics = true;

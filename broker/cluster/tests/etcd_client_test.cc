@@ -1,6 +1,7 @@
 // The etcd client against a real etcd (Debian's etcd-server) started on free loopback ports
 // with its data in a temporary folder, and stopped by PID.
 #include "broker/cluster/etcd_client.h"
+#include "broker/cluster/etcd_metadata_store.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -126,6 +127,32 @@ TEST_F(EtcdTest, KeysGoWithTheirLease) {
   ASSERT_TRUE(client_->put("/tern/brokers/2", "alive", *second));
   ASSERT_TRUE(client_->revoke(*second));
   EXPECT_FALSE(*client_->get("/tern/brokers/2"));
+}
+
+TEST_F(EtcdTest, MetadataStoreSharesTopicsAndHandsOutDisjointProducerIds) {
+  auto first = etcd_metadata_store::open(*etcd_client::connect(endpoint_), "/tern-ms");
+  ASSERT_TRUE(first) << first.error();
+  auto second = etcd_metadata_store::open(*etcd_client::connect(endpoint_), "/tern-ms");
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_EQ((*first)->cluster_id(), (*second)->cluster_id());  // one cluster, one name
+  EXPECT_EQ((*first)->cluster_id().size(), 32u);
+  topic_info t;
+  t.name = "orders";
+  t.id = random_uuid();
+  t.partitions = 3;
+  t.configs = {{"retention.ms", "1000"}};
+  ASSERT_TRUE((*first)->put_topic(t));
+  auto seen = (*second)->find_topic("orders");
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->id, t.id);
+  EXPECT_EQ(seen->partitions, 3);
+  EXPECT_EQ(seen->configs.at("retention.ms"), "1000");
+  EXPECT_EQ((*second)->topics().size(), 1u);
+  ASSERT_TRUE((*second)->remove_topic("orders"));
+  EXPECT_FALSE((*first)->find_topic("orders"));
+  const int64_t a = *(*first)->allocate_producer_ids(1000);
+  const int64_t b = *(*second)->allocate_producer_ids(1000);
+  EXPECT_GE(std::max(a, b) - std::min(a, b), 1000);
 }
 
 TEST(EtcdClient, UnreachableEndpointsAreAnErrorNotAHang) {
