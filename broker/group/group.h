@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/group/offsets_records.h"
 #include "broker/protocol/error_code.h"
 #include "common/asio.h"
 
@@ -90,12 +91,8 @@ struct member {
   const std::string* metadata_for(const std::string& protocol) const;
 };
 
-struct committed_offset {
-  int64_t offset = -1;
-  int32_t leader_epoch = -1;
-  std::string metadata;
-  int64_t commit_timestamp = -1;
-};
+// A committed offset is exactly what its __consumer_offsets record holds.
+using committed_offset = offset_value;
 
 struct group {
   std::string id;

@@ -116,8 +116,7 @@ void group_coordinator::load_partition(int32_t partition) {
               g.offsets.erase(k);
               return;
             }
-            if (auto v = decode_offset_value(*r.value))
-              g.offsets[k] = {v->offset, v->leader_epoch, v->metadata, v->commit_timestamp};
+            if (auto v = decode_offset_value(*r.value)) g.offsets[k] = std::move(*v);
           } else {
             const auto& gk = std::get<group_key>(*key);
             if (!r.value) {
@@ -628,8 +627,7 @@ std::vector<error_code> group_coordinator::commit(const std::string& group_id, i
       continue;
     }
     committed_offset v{c.offset, c.leader_epoch, c.metadata.value_or(""), now};
-    records.emplace_back(encode_key(offset_key{group_id, c.topic, c.partition}),
-                         encode_value(offset_value{v.offset, v.leader_epoch, v.metadata, now}));
+    records.emplace_back(encode_key(offset_key{group_id, c.topic, c.partition}), encode_value(v));
     accepted.push_back({{c.topic, c.partition}, v});
     out.push_back(error_code::none);
   }

@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from tern_fixture import REPO, BrokerTestCase, TernBroker, watermarks
+from tern_fixture import REPO, SharedBrokerTestCase, watermarks
 from kafka_wire import parse_batches
 
 CMD_TIMEOUT = 60
@@ -96,22 +96,16 @@ def parse_describe(text):
     return out
 
 
-class CliTest(BrokerTestCase):
+class CliTest(SharedBrokerTestCase):
+    # Auto-creation off: a missing topic must stay missing.
+    SHARED_OVERRIDES = {"auto.create.topics.enable": "false"}
+    SHARED_NAME = "cli"
+
     @classmethod
     def setUpClass(cls):
         tern_binary()
-        # Auto-creation off: a missing topic must stay missing.
-        cls.broker = TernBroker(overrides={"auto.create.topics.enable": "false"}, name="cli")
-        cls.broker.start()
+        super().setUpClass()
         cls.bs = ["--bootstrap-server", cls.broker.bootstrap]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.broker.cleanup()
-
-    def setUp(self):
-        self.assertTrue(self.broker.running, "broker died:\n" + self.broker.log()[-5000:])
-        self.addCleanup(self._dump_log_on_failure, self.broker)
 
     # ------------------------------------------------------------------ helpers
     def ok(self, *args, **kw):
