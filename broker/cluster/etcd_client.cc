@@ -161,6 +161,27 @@ std::expected<bool, std::string> etcd_client::compare_and_put(const std::string&
   return r->value("succeeded", false);
 }
 
+std::expected<bool, std::string> etcd_client::compare_and_delete(const std::string& key,
+                                                                 int64_t expected_mod_revision) {
+  json body = {
+      {"compare",
+       {{{"key", b64(key)},
+         {"target", "MOD"},
+         {"result", "EQUAL"},
+         {"mod_revision", std::to_string(expected_mod_revision)}}}},
+      {"success", {{{"request_delete_range", {{"key", b64(key)}}}}}},
+  };
+  auto r = impl_->call("/v3/kv/txn", body);
+  if (!r) return std::unexpected(r.error());
+  return r->value("succeeded", false);
+}
+
+std::expected<int64_t, std::string> etcd_client::revision() {
+  auto r = impl_->call("/v3/kv/range", {{"key", b64("/")}, {"count_only", true}});
+  if (!r) return std::unexpected(r.error());
+  return as_int((*r)["header"], "revision");
+}
+
 std::expected<int64_t, std::string> etcd_client::grant_lease(std::chrono::seconds ttl) {
   auto r = impl_->call("/v3/lease/grant", {{"TTL", std::to_string(ttl.count())}});
   if (!r) return std::unexpected(r.error());

@@ -46,6 +46,13 @@ class etcd_client {
                                                    int64_t expected_mod_revision,
                                                    const std::string& value, int64_t lease = 0);
 
+  // Deletes `key` only if its mod_revision is still `expected_mod_revision`.
+  std::expected<bool, std::string> compare_and_delete(const std::string& key,
+                                                      int64_t expected_mod_revision);
+  // The store's current revision: it changes with every write, so polling it is a cheap way to
+  // learn whether anything needs reading again.
+  std::expected<int64_t, std::string> revision();
+
   // A lease that expires `ttl` after its last keep-alive; keys put with it go with it.
   std::expected<int64_t, std::string> grant_lease(std::chrono::seconds ttl);
   // Returns the remaining TTL in seconds; an error when the lease has expired.

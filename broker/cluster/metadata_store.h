@@ -20,6 +20,9 @@ struct topic_info {
   int32_t partitions = 1;
   int16_t replication_factor = 1;
   std::map<std::string, std::string> configs;  // overrides only
+  // Cluster mode: the replicas placed for each partition when it was created (the controller
+  // starts each partition's state from it). Empty in single-node mode.
+  std::vector<std::vector<int32_t>> assignment;
 };
 
 class metadata_store {

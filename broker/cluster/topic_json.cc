@@ -30,11 +30,13 @@ std::optional<topic_id> from_hex(const std::string& s) {
 }
 
 nlohmann::json topic_to_json(const topic_info& t) {
-  return {{"name", t.name},
-          {"id", to_hex(t.id)},
-          {"partitions", t.partitions},
-          {"replication_factor", t.replication_factor},
-          {"configs", t.configs}};
+  nlohmann::json j = {{"name", t.name},
+                      {"id", to_hex(t.id)},
+                      {"partitions", t.partitions},
+                      {"replication_factor", t.replication_factor},
+                      {"configs", t.configs}};
+  if (!t.assignment.empty()) j["assignment"] = t.assignment;
+  return j;
 }
 
 std::optional<topic_info> topic_from_json(const nlohmann::json& j) {
@@ -47,6 +49,7 @@ std::optional<topic_info> topic_from_json(const nlohmann::json& j) {
     t.partitions = j.at("partitions").get<int32_t>();
     t.replication_factor = j.at("replication_factor").get<int16_t>();
     t.configs = j.value("configs", std::map<std::string, std::string>{});
+    t.assignment = j.value("assignment", std::vector<std::vector<int32_t>>{});
     return t;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

@@ -27,6 +27,8 @@ const std::vector<api_handler>& api_handlers() {
       {&m::create_topics(), h::create_topics, m::create_topics().request.valid},
       {&m::delete_topics(), h::delete_topics, m::delete_topics().request.valid},
       {&m::init_producer_id(), h::init_producer_id, m::init_producer_id().request.valid},
+      {&m::offset_for_leader_epoch(), h::offset_for_leader_epoch,
+       m::offset_for_leader_epoch().request.valid},
       {&m::describe_configs(), h::describe_configs, m::describe_configs().request.valid},
       {&m::alter_configs(), h::alter_configs, m::alter_configs().request.valid},
       {&m::create_partitions(), h::create_partitions, m::create_partitions().request.valid},

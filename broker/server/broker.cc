@@ -9,6 +9,8 @@
 #include "broker/admin/admin_server.h"
 #include "broker/cluster/embedded_metadata_store.h"
 #include "broker/cluster/etcd_metadata_store.h"
+#include "broker/cluster/topic_json.h"
+#include "broker/storage/topic_config.h"
 #include "broker/server/connection.h"
 #include "broker/server/state_metrics.h"
 #include "broker/storage/fsync_observer.h"
@@ -45,23 +47,29 @@ uint16_t broker::admin_port() const {
 }
 
 std::expected<void, std::string> broker::start() {
+  std::string etcd_endpoints;
   if (config_.metadata_store == "embedded") {
     auto store = cluster::embedded_metadata_store::open(config_.log_dirs.front());
     if (!store) return std::unexpected(store.error());
     metadata_ = std::move(*store);
   } else {
-    const std::string endpoints = config_.metadata_store.substr(std::string("etcd://").size());
-    auto client = cluster::etcd_client::connect(endpoints);
+    etcd_endpoints = config_.metadata_store.substr(std::string("etcd://").size());
+    auto client = cluster::etcd_client::connect(etcd_endpoints);
     if (!client) return std::unexpected("metadata.store: " + client.error());
     auto store = cluster::etcd_metadata_store::open(std::move(*client), config_.metadata_prefix);
     if (!store) return std::unexpected("metadata.store: " + store.error());
     metadata_ = std::move(*store);
-    spdlog::info("metadata in etcd at {} under {}", endpoints, config_.metadata_prefix);
+    spdlog::info("metadata in etcd at {} under {}", etcd_endpoints, config_.metadata_prefix);
   }
   auto logs = storage::log_manager::open(config_.log_dirs);
   if (!logs) return std::unexpected(logs.error());
   logs_ = std::move(*logs);
+  // Bound before joining a cluster: the registration carries the advertised address.
+  if (auto l = bind_listener(); !l) return l;
   topics_ = std::make_unique<topic_manager>(config_, *metadata_, *logs_);
+  if (!etcd_endpoints.empty()) {
+    if (auto j = join_cluster(etcd_endpoints); !j) return j;
+  }
   if (auto l = topics_->load(); !l) return std::unexpected(l.error());
   offsets_storage_ =
       std::make_unique<offsets_topic_storage>(*topics_, config_.offsets_segment_bytes);
@@ -72,6 +80,21 @@ std::expected<void, std::string> broker::start() {
   });
   storage::set_fsync_observer([m = metrics_.get()](double s) { m->observe_fsync(s); });
 
+  admin_ = std::make_unique<admin::admin_server>(
+      ioc_, [this](const std::string& path) { return route_admin(path); });
+  auto admin_port = admin_->listen(config_.admin_listener.host, config_.admin_listener.port);
+  if (!admin_port) return std::unexpected(admin_port.error());
+  admin_port_ = *admin_port;
+
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  asio::co_spawn(ioc_, housekeeping_loop(), asio::detached);
+  asio::co_spawn(ioc_, cleaner_loop(), asio::detached);
+  if (replicas_) replicas_->start();
+  ready_ = true;
+  return {};
+}
+
+std::expected<void, std::string> broker::bind_listener() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config_.listener.host, ec);
   if (ec) return std::unexpected("listeners: bad address " + config_.listener.host);
@@ -91,18 +114,75 @@ std::expected<void, std::string> broker::start() {
     advertised_host_ = config_.listener.host == "0.0.0.0" ? "127.0.0.1" : config_.listener.host;
     advertised_port_ = kafka_port_;
   }
-
-  admin_ = std::make_unique<admin::admin_server>(
-      ioc_, [this](const std::string& path) { return route_admin(path); });
-  auto admin_port = admin_->listen(config_.admin_listener.host, config_.admin_listener.port);
-  if (!admin_port) return std::unexpected(admin_port.error());
-  admin_port_ = *admin_port;
-
-  asio::co_spawn(ioc_, accept_loop(), asio::detached);
-  asio::co_spawn(ioc_, housekeeping_loop(), asio::detached);
-  asio::co_spawn(ioc_, cleaner_loop(), asio::detached);
-  ready_ = true;
   return {};
+}
+
+std::expected<void, std::string> broker::join_cluster(const std::string& endpoints) {
+  const cluster_config& k = config_.cluster;
+  cluster::agent_settings s;
+  s.endpoints = endpoints;
+  s.keys = {config_.metadata_prefix};
+  s.self.id = config_.node_id;
+  s.self.host = advertised_host_;
+  s.self.port = advertised_port_;
+  s.self.rack = k.rack;
+  s.self.admin_url = config_.admin_listener.to_string();
+  s.self.incarnation = cluster::to_hex(cluster::random_uuid());
+  s.session_timeout = std::chrono::milliseconds(k.session_timeout_ms);
+  s.heartbeat_interval = std::chrono::milliseconds(k.heartbeat_interval_ms);
+  s.poll_interval = std::chrono::milliseconds(k.poll_interval_ms);
+  s.controller.unclean_leader_election = k.unclean_leader_election;
+  s.auto_leader_rebalance = k.auto_leader_rebalance;
+  s.leader_imbalance_check_interval =
+      std::chrono::milliseconds(k.leader_imbalance_check_interval_ms);
+  // Views arrive on the agent's thread and are applied on the I/O thread, in order.
+  auto agent = cluster::cluster_agent::start(s, [this](cluster::cluster_agent::view_ptr v) {
+    asio::post(ioc_, [this, v = std::move(v)]() mutable { on_view(std::move(v)); });
+  });
+  if (!agent) return std::unexpected("cluster: " + agent.error());
+  agent_ = std::move(*agent);
+
+  replication::replica_settings r;
+  r.node_id = config_.node_id;
+  r.replica_lag_time_max_ms = k.replica_lag_time_max_ms;
+  r.replica_fetch_wait_max_ms = k.replica_fetch_wait_max_ms;
+  r.replica_fetch_max_bytes = k.replica_fetch_max_bytes;
+  r.replica_fetch_response_max_bytes = k.replica_fetch_response_max_bytes;
+  r.replica_socket_timeout_ms = k.replica_socket_timeout_ms;
+  replication::log_hooks hooks;
+  hooks.open = [this](const cluster::topic_info& t, int32_t p) -> storage::log* {
+    auto l = logs_->open_log({t.name, p},
+                             storage::resolve_topic_config(config_.topic_defaults, t.configs));
+    if (!l) {
+      spdlog::error("cannot open the log of {}-{}: {}", t.name, p, l.error());
+      return nullptr;
+    }
+    return *l;
+  };
+  hooks.remove_topic = [this](const std::string& t) {
+    spdlog::info("topic {} was deleted; removing its logs", t);
+    logs_->remove_topic(t);
+  };
+  hooks.remove_partition = [this](const cluster::partition_ref& p) {
+    logs_->remove_partition({p.topic, p.partition});
+  };
+  replicas_ = std::make_unique<replication::replica_manager>(ioc_, r, *agent_, std::move(hooks),
+                                                             [this] { arrivals_.notify(); });
+  topics_->use_cluster([this]() -> const cluster::cluster_view& { return replicas_->view(); });
+  spdlog::info("node {} joined the cluster in etcd at {} (rack '{}')", config_.node_id, endpoints,
+               k.rack);
+  return {};
+}
+
+void broker::on_view(cluster::cluster_agent::view_ptr view) {
+  if (stopped_ || !replicas_) return;
+  replicas_->apply_view(std::move(view));
+  // Topic config changes made through any broker reach this one's logs here.
+  for (const auto& [ref, r] : replicas_->replicas()) {
+    auto t = replicas_->view().topics.find(ref.topic);
+    if (t != replicas_->view().topics.end())
+      r.log->set_config(storage::resolve_topic_config(config_.topic_defaults, t->second.configs));
+  }
 }
 
 admin::http_reply broker::route_admin(const std::string& path) {
@@ -126,6 +206,8 @@ void broker::stop() {
   housekeeping_timer_.cancel();
   cleaner_timer_.cancel();
   if (groups_) groups_->stop();
+  if (replicas_) replicas_->stop();
+  if (agent_) agent_->stop();
   if (admin_) admin_->stop();
   for (const auto& s : sockets_) s->close(ec);
   sockets_.clear();

@@ -11,8 +11,10 @@
 
 #include "broker/admin/admin_server.h"
 #include "broker/admin/broker_metrics.h"
+#include "broker/cluster/cluster_agent.h"
 #include "broker/cluster/metadata_store.h"
 #include "broker/group/group_coordinator.h"
+#include "broker/replication/replica_manager.h"
 #include "broker/server/broker_config.h"
 #include "broker/server/data_signal.h"
 #include "broker/server/offsets_topic_storage.h"
@@ -46,6 +48,9 @@ class broker {
   data_signal& arrivals() { return arrivals_; }
   group::group_coordinator& groups() { return *groups_; }
   admin::broker_metrics& metrics() { return *metrics_; }
+  // Cluster mode only (metadata.store=etcd://...); null in single-node mode.
+  replication::replica_manager* replicas() { return replicas_.get(); }
+  cluster::cluster_agent* agent() { return agent_.get(); }
   boost::asio::io_context& io() { return ioc_; }
 
   // A fresh producer id for InitProducerId; ids are reserved from the store in blocks.
@@ -56,6 +61,9 @@ class broker {
   void untrack(const std::shared_ptr<boost::asio::ip::tcp::socket>& s) { sockets_.erase(s); }
 
  private:
+  std::expected<void, std::string> bind_listener();
+  std::expected<void, std::string> join_cluster(const std::string& endpoints);
+  void on_view(cluster::cluster_agent::view_ptr view);
   boost::asio::awaitable<void> accept_loop();
   admin::http_reply route_admin(const std::string& path);
   boost::asio::awaitable<void> housekeeping_loop();
@@ -70,6 +78,8 @@ class broker {
   std::unique_ptr<group::group_coordinator> groups_;
   std::unique_ptr<admin::admin_server> admin_;
   std::unique_ptr<admin::broker_metrics> metrics_;
+  std::unique_ptr<cluster::cluster_agent> agent_;
+  std::unique_ptr<replication::replica_manager> replicas_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer housekeeping_timer_;
   boost::asio::steady_timer cleaner_timer_;

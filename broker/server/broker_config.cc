@@ -65,6 +65,19 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"offsets.retention.minutes", "10080"},
         {"offsets.retention.check.interval.ms", "600000"},
         {"offset.metadata.max.bytes", "4096"},
+        {"broker.rack", ""},
+        {"broker.session.timeout.ms", "9000"},
+        {"broker.heartbeat.interval.ms", "2000"},
+        {"metadata.poll.interval.ms", "100"},
+        {"unclean.leader.election.enable", "false"},
+        {"auto.leader.rebalance.enable", "true"},
+        {"leader.imbalance.check.interval.seconds", "300"},
+        {"replica.lag.time.max.ms", "30000"},
+        {"replica.fetch.wait.max.ms", "500"},
+        {"replica.fetch.max.bytes", "1048576"},
+        {"replica.fetch.response.max.bytes", "10485760"},
+        {"replica.socket.timeout.ms", "30000"},
+        {"offsets.topic.replication.factor", "3"},
         {"log.level", "info"},
         {"log.format", "text"},
     };
@@ -180,6 +193,47 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
   c.groups.offsets_retention_check_interval_ms = *retention_check;
   c.groups.offset_metadata_max_bytes = static_cast<size_t>(*metadata_max);
   c.offsets_segment_bytes = *offsets_segment;
+  {
+    cluster_config& k = c.cluster;
+    k.rack = raw.get("broker.rack").value_or("");
+    TERN_TRY(session, raw.get_int("broker.session.timeout.ms", 9000));
+    TERN_TRY(heartbeat, raw.get_int("broker.heartbeat.interval.ms", 2000));
+    TERN_TRY(poll, raw.get_int("metadata.poll.interval.ms", 100));
+    TERN_TRY(unclean, raw.get_bool("unclean.leader.election.enable", false));
+    TERN_TRY(rebalance, raw.get_bool("auto.leader.rebalance.enable", true));
+    TERN_TRY(imbalance, raw.get_int("leader.imbalance.check.interval.seconds", 300));
+    TERN_TRY(lag, raw.get_int("replica.lag.time.max.ms", 30000));
+    TERN_TRY(fetch_wait, raw.get_int("replica.fetch.wait.max.ms", 500));
+    TERN_TRY(fetch_max, raw.get_int("replica.fetch.max.bytes", 1048576));
+    TERN_TRY(response_max, raw.get_int("replica.fetch.response.max.bytes", 10485760));
+    TERN_TRY(socket_timeout, raw.get_int("replica.socket.timeout.ms", 30000));
+    TERN_TRY(offsets_rf, raw.get_int("offsets.topic.replication.factor", 3));
+    if (*session < 2000)
+      return std::unexpected("broker.session.timeout.ms must be at least 2000 (etcd leases)");
+    if (*heartbeat < 100 || *heartbeat * 2 > *session)
+      return std::unexpected(
+          "broker.heartbeat.interval.ms must be at least 100 and at most half of "
+          "broker.session.timeout.ms");
+    if (*poll < 10 || *imbalance < 1 || *lag < 100 || *fetch_wait < 0 || *fetch_max < 1024 ||
+        *response_max < *fetch_max || *socket_timeout < *fetch_wait)
+      return std::unexpected(
+          "metadata.poll.interval.ms, leader.imbalance.check.interval.seconds and the replica.* "
+          "settings are out of range");
+    if (*offsets_rf < 1 || *offsets_rf > INT16_MAX)
+      return std::unexpected("offsets.topic.replication.factor must be at least 1");
+    k.session_timeout_ms = *session;
+    k.heartbeat_interval_ms = *heartbeat;
+    k.poll_interval_ms = *poll;
+    k.unclean_leader_election = *unclean;
+    k.auto_leader_rebalance = *rebalance;
+    k.leader_imbalance_check_interval_ms = *imbalance * 1000;
+    k.replica_lag_time_max_ms = *lag;
+    k.replica_fetch_wait_max_ms = *fetch_wait;
+    k.replica_fetch_max_bytes = *fetch_max;
+    k.replica_fetch_response_max_bytes = *response_max;
+    k.replica_socket_timeout_ms = *socket_timeout;
+    k.offsets_topic_replication_factor = static_cast<int16_t>(*offsets_rf);
+  }
 #undef TERN_TRY
 
   c.topic_defaults = storage::topic_defaults_from(raw);

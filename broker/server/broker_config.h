@@ -24,6 +24,23 @@ struct endpoint {
 // "PLAINTEXT://127.0.0.1:9092" -> endpoint. Port 0 asks the system for a free port.
 std::expected<endpoint, std::string> parse_endpoint(const std::string& text);
 
+// Cluster mode (metadata.store=etcd://...): membership, elections and replication.
+struct cluster_config {
+  std::string rack;                                  // broker.rack
+  int64_t session_timeout_ms = 9000;                 // broker.session.timeout.ms
+  int64_t heartbeat_interval_ms = 2000;              // broker.heartbeat.interval.ms
+  int64_t poll_interval_ms = 100;                    // metadata.poll.interval.ms
+  bool unclean_leader_election = false;              // unclean.leader.election.enable
+  bool auto_leader_rebalance = true;                 // auto.leader.rebalance.enable
+  int64_t leader_imbalance_check_interval_ms = 300000;
+  int64_t replica_lag_time_max_ms = 30000;
+  int64_t replica_fetch_wait_max_ms = 500;
+  int64_t replica_fetch_max_bytes = 1048576;
+  int64_t replica_fetch_response_max_bytes = 10485760;
+  int64_t replica_socket_timeout_ms = 30000;
+  int16_t offsets_topic_replication_factor = 3;
+};
+
 struct broker_config {
   int32_t node_id = 0;
   endpoint listener{"PLAINTEXT", "127.0.0.1", 9092};
@@ -42,6 +59,7 @@ struct broker_config {
   bool metrics_enabled = true;
   admin::partition_detail metrics_detail = admin::partition_detail::topic;
   group::coordinator_config groups;
+  cluster_config cluster;
   int64_t offsets_segment_bytes = 104857600;
   std::map<std::string, std::string> topic_defaults;  // topic config name -> broker default
   config_map raw;                                     // everything, for DescribeConfigs

@@ -56,6 +56,33 @@ std::map<std::string, std::string> topic_manager::effective_configs(
   return out;
 }
 
+void topic_manager::use_cluster(std::function<const cluster::cluster_view&()> view) {
+  view_ = std::move(view);
+}
+
+std::expected<std::vector<std::vector<int32_t>>, topic_result> topic_manager::place(
+    const std::string& name, int32_t from, int32_t total, int16_t rf) const {
+  const auto& v = view_();
+  std::vector<cluster::placement_broker> live;
+  for (const auto& [id, b] : v.brokers)
+    if (!v.draining.contains(id)) live.push_back({id, b.rack});
+  if (rf > static_cast<int16_t>(live.size()))
+    return std::unexpected(fail(error_code::invalid_replication_factor,
+                                "Replication factor: " + std::to_string(rf) +
+                                    " larger than available brokers: " +
+                                    std::to_string(live.size()) + "."));
+  // Topics start their rotation at different brokers so leaders spread across topics.
+  const auto start = static_cast<uint32_t>(std::hash<std::string>{}(name));
+  return cluster::place_replicas(live, from, total - from, rf, start);
+}
+
+std::vector<cluster::topic_info> topic_manager::topics() const {
+  if (!view_) return store_.topics();
+  std::vector<cluster::topic_info> out;
+  for (const auto& [name, t] : view_().topics) out.push_back(t);
+  return out;
+}
+
 topic_result topic_manager::open_partitions(const cluster::topic_info& t, int32_t from) {
   const auto cfg = storage::resolve_topic_config(config_.topic_defaults, t.configs);
   for (int32_t p = from; p < t.partitions; ++p) {
@@ -66,6 +93,7 @@ topic_result topic_manager::open_partitions(const cluster::topic_info& t, int32_
 }
 
 std::expected<void, std::string> topic_manager::load() {
+  if (view_) return {};
   for (const auto& t : store_.topics()) {
     auto r = open_partitions(t, 0);
     if (!r.ok()) return std::unexpected("topic " + t.name + ": " + r.message);
@@ -76,7 +104,8 @@ std::expected<void, std::string> topic_manager::load() {
 topic_result topic_manager::create(const std::string& name, int32_t partitions,
                                    int16_t replication_factor,
                                    const std::map<std::string, std::string>& configs,
-                                   bool validate_only) {
+                                   bool validate_only,
+                                   const std::vector<std::vector<int32_t>>& assignment) {
   if (auto v = validate_topic_name(name); !v.ok()) return v;
   if (store_.find_topic(name))
     return fail(error_code::topic_already_exists, "Topic '" + name + "' already exists.");
@@ -91,12 +120,19 @@ topic_result topic_manager::create(const std::string& name, int32_t partitions,
   if (replication_factor < 1)
     return fail(error_code::invalid_replication_factor,
                 "Replication factor must be larger than 0.");
-  // Single-node mode has exactly one broker to place replicas on.
-  constexpr int16_t kLiveBrokers = 1;
-  if (replication_factor > kLiveBrokers)
-    return fail(error_code::invalid_replication_factor,
-                "Replication factor: " + std::to_string(replication_factor) +
-                    " larger than available brokers: " + std::to_string(kLiveBrokers) + ".");
+  std::vector<std::vector<int32_t>> placed = assignment;
+  if (view_ && placed.empty()) {
+    auto p = place(name, 0, partitions, replication_factor);
+    if (!p) return p.error();
+    placed = std::move(*p);
+  } else if (!view_) {
+    // Single-node mode has exactly one broker to place replicas on.
+    constexpr int16_t kLiveBrokers = 1;
+    if (replication_factor > kLiveBrokers)
+      return fail(error_code::invalid_replication_factor,
+                  "Replication factor: " + std::to_string(replication_factor) +
+                      " larger than available brokers: " + std::to_string(kLiveBrokers) + ".");
+  }
   for (const auto& [k, v] : configs)
     if (auto ok = storage::validate_topic_config(k, v); !ok)
       return fail(error_code::invalid_config, ok.error());
@@ -108,8 +144,10 @@ topic_result topic_manager::create(const std::string& name, int32_t partitions,
   t.partitions = partitions;
   t.replication_factor = replication_factor;
   t.configs = configs;
+  t.assignment = placed;
   if (auto s = store_.put_topic(t); !s) return fail(error_code::unknown_server_error, s.error());
   spdlog::info("created topic {} with {} partitions", name, partitions);
+  if (view_) return {};
   return open_partitions(t, 0);
 }
 
@@ -121,7 +159,7 @@ topic_result topic_manager::remove(const std::string& name) {
                 "This server does not host this topic-partition.");
   if (auto s = store_.remove_topic(name); !s)
     return fail(error_code::unknown_server_error, s.error());
-  logs_.remove_topic(name);
+  if (!view_) logs_.remove_topic(name);
   spdlog::info("deleted topic {}", name);
   return {};
 }
@@ -136,10 +174,20 @@ topic_result topic_manager::add_partitions(const std::string& name, int32_t tota
                 "Topic currently has " + std::to_string(t->partitions) +
                     " partitions, which is higher than the requested " + std::to_string(total) +
                     ".");
+  if (view_) {
+    auto p = place(name, t->partitions, total, t->replication_factor);
+    if (!p) return p.error();
+    if (validate_only) return {};
+    // Partitions created before assignments were recorded keep an empty list; the controller
+    // places those itself.
+    if (static_cast<int32_t>(t->assignment.size()) == t->partitions)
+      t->assignment.insert(t->assignment.end(), p->begin(), p->end());
+  }
   if (validate_only) return {};
   const int32_t before = t->partitions;
   t->partitions = total;
   if (auto s = store_.put_topic(*t); !s) return fail(error_code::unknown_server_error, s.error());
+  if (view_) return {};
   return open_partitions(*t, before);
 }
 
@@ -198,11 +246,17 @@ topic_result topic_manager::alter_configs(const std::string& name,
 }
 
 std::optional<cluster::topic_info> topic_manager::find(const std::string& name) const {
+  if (view_) {
+    const auto& topics = view_().topics;
+    auto it = topics.find(name);
+    if (it == topics.end()) return std::nullopt;
+    return it->second;
+  }
   return store_.find_topic(name);
 }
 
 std::optional<cluster::topic_info> topic_manager::find_by_id(const cluster::topic_id& id) const {
-  for (const auto& t : store_.topics())
+  for (const auto& t : topics())
     if (t.id == id) return t;
   return std::nullopt;
 }

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "broker/cluster/cluster_model.h"
 #include "broker/cluster/metadata_store.h"
+#include "broker/cluster/replica_placement.h"
 #include "broker/protocol/error_code.h"
 #include "broker/server/broker_config.h"
 #include "broker/storage/log_manager.h"
@@ -38,11 +41,18 @@ class topic_manager {
   topic_manager(const broker_config& config, cluster::metadata_store& store,
                 storage::log_manager& logs);
 
+  // Cluster mode: topics are read from the current cluster view, replicas are placed on its
+  // live brokers, and logs are opened and removed by the replica manager, not here.
+  void use_cluster(std::function<const cluster::cluster_view&()> view);
+  bool cluster_mode() const { return static_cast<bool>(view_); }
+
   // Opens the logs of every known topic.
   std::expected<void, std::string> load();
 
+  // `assignment`: replicas chosen by the client for each partition (empty: placed here).
   topic_result create(const std::string& name, int32_t partitions, int16_t replication_factor,
-                      const std::map<std::string, std::string>& configs, bool validate_only);
+                      const std::map<std::string, std::string>& configs, bool validate_only,
+                      const std::vector<std::vector<int32_t>>& assignment = {});
   topic_result remove(const std::string& name);
   topic_result add_partitions(const std::string& name, int32_t total, bool validate_only);
   // Replaces all overrides (AlterConfigs) or applies changes (IncrementalAlterConfigs).
@@ -51,13 +61,18 @@ class topic_manager {
 
   std::optional<cluster::topic_info> find(const std::string& name) const;
   std::optional<cluster::topic_info> find_by_id(const cluster::topic_id& id) const;
-  std::vector<cluster::topic_info> topics() const { return store_.topics(); }
+  std::vector<cluster::topic_info> topics() const;
   storage::log* partition_log(const std::string& topic, int32_t partition) const;
   // Effective config values of a topic: overrides on top of the broker defaults.
   std::map<std::string, std::string> effective_configs(const cluster::topic_info& t) const;
 
  private:
   topic_result open_partitions(const cluster::topic_info& t, int32_t from);
+  // Replicas for new partitions [from, total) on the live brokers, or why there are none.
+  std::expected<std::vector<std::vector<int32_t>>, topic_result> place(const std::string& name,
+                                                                      int32_t from, int32_t total,
+                                                                      int16_t rf) const;
+  std::function<const cluster::cluster_view&()> view_;
 
   const broker_config& config_;
   cluster::metadata_store& store_;

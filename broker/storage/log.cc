@@ -63,6 +63,8 @@ std::expected<std::unique_ptr<log>, std::string> log::open(const options& o) {
   std::unique_ptr<log> l(new log(o));
   if (auto r = l->load_segments(o.recover); !r) return std::unexpected(r.error());
   l->rebuild_producer_state();
+  l->epochs_ = leader_epoch_cache::load(o.dir);
+  l->epochs_.truncate_from(l->log_end_offset());
   l->high_watermark_ = l->log_end_offset();
   return l;
 }
@@ -226,6 +228,7 @@ log::append_result log::append(std::string& records, int32_t leader_epoch, int64
 
   append_result result;
   result.base_offset = log_end_offset();
+  epochs_.assign(leader_epoch, result.base_offset);
   if (config_.log_append_time) result.log_append_time = now_ms;
   for (pending& p : batches) {
     char* b = records.data() + p.position;
@@ -248,6 +251,88 @@ log::append_result log::append(std::string& records, int32_t leader_epoch, int64
   unflushed_messages_ += record_count;
   if (unflushed_messages_ >= config_.flush_messages) flush();
   return result;
+}
+
+log::append_result log::append_replicated(const std::string& records, int64_t now_ms) {
+  std::vector<std::pair<size_t, batch_header>> batches;
+  size_t pos = 0;
+  int64_t expected = log_end_offset();
+  int64_t record_count = 0;
+  while (pos < records.size()) {
+    std::string_view rest(records.data() + pos, records.size() - pos);
+    auto h = protocol::read_batch_header(rest);
+    // A fetch response may end with a partial batch (cut at max_bytes): stop before it.
+    if (!h || h->batch_length < 0 || h->total_size() > rest.size()) break;
+    if (h->magic != 2)
+      return refuse(error_code::unsupported_for_message_format, "replicated batch of magic " +
+                                                                    std::to_string(h->magic));
+    // The CRC only: batches the leader compacted have gaps in their offset deltas.
+    if (!protocol::batch_crc_matches(rest.substr(0, h->total_size())))
+      return refuse(error_code::corrupt_message,
+                    "replicated batch at offset " + std::to_string(h->base_offset) +
+                        " fails its CRC");
+    // Compaction leaves gaps between batches, so later is fine; earlier is not.
+    if (h->base_offset < expected)
+      return refuse(error_code::unknown_server_error,
+                    "replicated batch at offset " + std::to_string(h->base_offset) +
+                        " is behind the log end " + std::to_string(expected));
+    expected = h->last_offset() + 1;
+    batches.emplace_back(pos, *h);
+    record_count += h->records_count;
+    pos += h->total_size();
+  }
+  append_result result;
+  if (batches.empty()) return result;
+  result.base_offset = batches.front().second.base_offset;
+  for (const auto& [at, h] : batches) {
+    if (should_roll(h.total_size(), now_ms, h.last_offset())) {
+      if (auto r = roll(now_ms); !r) return refuse(error_code::unknown_server_error, r.error());
+    }
+    epochs_.assign(h.partition_leader_epoch, h.base_offset);
+    if (auto w = active().append(std::string_view(records.data() + at, h.total_size()), h); !w) {
+      spdlog::error("{}: replicated append failed: {}", dir_, w.error());
+      return refuse(error_code::unknown_server_error, w.error());
+    }
+    producers_.record(h);
+  }
+  result.records = static_cast<size_t>(record_count);
+  unflushed_messages_ += record_count;
+  if (unflushed_messages_ >= config_.flush_messages) flush();
+  return result;
+}
+
+void log::delete_snapshots_after(int64_t offset) {
+  for (const auto& entry : fs::directory_iterator(dir_))
+    if (auto o = base_offset_of(entry.path(), kSnapshotSuffix); o && *o > offset)
+      fs::remove(entry.path());
+}
+
+std::expected<void, std::string> log::truncate_to(int64_t offset) {
+  if (offset >= log_end_offset()) return {};
+  if (offset <= log_start_offset()) return reset_to(log_start_offset());
+  while (segments_.size() > 1 && segments_.rbegin()->first >= offset)
+    delete_segment(segments_.rbegin()->first);
+  if (auto t = active().truncate_to(offset); !t) return t;
+  epochs_.truncate_from(log_end_offset());
+  delete_snapshots_after(log_end_offset());
+  producers_ = producer_state{};
+  rebuild_producer_state();
+  high_watermark_ = std::min(high_watermark_, log_end_offset());
+  spdlog::info("{}: truncated to offset {}", dir_, log_end_offset());
+  return {};
+}
+
+std::expected<void, std::string> log::reset_to(int64_t offset) {
+  while (!segments_.empty()) delete_segment(segments_.begin()->first);
+  delete_snapshots_after(-1);
+  auto seg = segment::create(dir_, offset, config_.index_interval_bytes);
+  if (!seg) return std::unexpected(seg.error());
+  segments_[offset] = std::move(*seg);
+  producers_ = producer_state{};
+  epochs_.clear();
+  high_watermark_ = offset;
+  spdlog::info("{}: emptied, starting at offset {}", dir_, offset);
+  return {};
 }
 
 log::read_result log::read(int64_t offset, int64_t max_bytes, bool min_one,

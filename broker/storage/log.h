@@ -13,6 +13,7 @@
 
 #include "broker/protocol/error_code.h"
 #include "broker/protocol/value.h"
+#include "broker/storage/leader_epoch_cache.h"
 #include "broker/storage/log_cleaner.h"
 #include "broker/storage/producer_state.h"
 #include "broker/storage/segment.h"
@@ -40,6 +41,19 @@ class log {
   // Validates and appends the batches in `records` (rewritten in place with their offsets).
   // Nothing is appended unless every batch is acceptable.
   append_result append(std::string& records, int32_t leader_epoch, int64_t now_ms);
+
+  // A follower's append of batches fetched from the leader: offsets and leader epochs are kept
+  // as the leader assigned them; each batch is checked by CRC and must not go back in offsets.
+  append_result append_replicated(const std::string& records, int64_t now_ms);
+
+  // Removes every batch at or after `offset` (a follower's divergent tail).
+  std::expected<void, std::string> truncate_to(int64_t offset);
+  // Drops the whole log and starts it empty at `offset` (a follower behind the leader's log
+  // start).
+  std::expected<void, std::string> reset_to(int64_t offset);
+
+  leader_epoch_cache& epochs() { return epochs_; }
+  const leader_epoch_cache& epochs() const { return epochs_; }
 
   struct read_result {
     protocol::error_code error = protocol::error_code::none;
@@ -93,12 +107,14 @@ class log {
   void rebuild_producer_state();
   void write_producer_snapshot(int64_t offset) const;
   void delete_segment(int64_t base_offset);
+  void delete_snapshots_after(int64_t offset);
   bool should_roll(size_t incoming_bytes, int64_t now_ms, int64_t last_offset) const;
 
   std::string dir_;
   topic_config config_;
   std::map<int64_t, std::unique_ptr<segment>> segments_;
   producer_state producers_;
+  leader_epoch_cache epochs_;
   int64_t high_watermark_ = 0;
   int64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;

@@ -88,6 +88,18 @@ log* log_manager::find(const partition_key& key) const {
   return it == logs_.end() ? nullptr : it->second.get();
 }
 
+namespace {
+
+// Renamed first, so a crash midway leaves no directory that looks like a live log.
+void delete_log_dir(const std::string& dir) {
+  const std::string doomed = dir + "." + std::to_string(::time(nullptr)) + "-delete";
+  std::error_code ec;
+  fs::rename(dir, doomed, ec);
+  fs::remove_all(ec ? fs::path(dir) : fs::path(doomed), ec);
+}
+
+}  // namespace
+
 void log_manager::remove_topic(const std::string& topic) {
   for (auto it = logs_.begin(); it != logs_.end();) {
     if (it->first.topic != topic) {
@@ -95,12 +107,17 @@ void log_manager::remove_topic(const std::string& topic) {
       continue;
     }
     const std::string dir = it->second->dir();
-    const std::string doomed = dir + "." + std::to_string(::time(nullptr)) + "-delete";
-    std::error_code ec;
-    fs::rename(dir, doomed, ec);
     it = logs_.erase(it);
-    fs::remove_all(ec ? fs::path(dir) : fs::path(doomed), ec);
+    delete_log_dir(dir);
   }
+}
+
+void log_manager::remove_partition(const partition_key& key) {
+  auto it = logs_.find(key);
+  if (it == logs_.end()) return;
+  const std::string dir = it->second->dir();
+  logs_.erase(it);
+  delete_log_dir(dir);
 }
 
 size_t log_manager::housekeeping(int64_t now_ms) {

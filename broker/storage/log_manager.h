@@ -33,6 +33,8 @@ class log_manager {
 
   // Deletes the logs of a topic (renamed first, so a crash midway leaves no live-looking dir).
   void remove_topic(const std::string& topic);
+  // Deletes one partition's log (its replica moved to other brokers).
+  void remove_partition(const partition_key& key);
 
   // Retention and rolling for every log; returns segments deleted.
   size_t housekeeping(int64_t now_ms);

@@ -5,6 +5,7 @@
 #include "broker/protocol/messages/messages.h"
 #include "broker/server/handlers/handler_util.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/partition_access.h"
 
 namespace tern::server::handlers {
 
@@ -24,9 +25,11 @@ struct fetch_pass {
   std::vector<topic_out> sent;
 };
 
-fetch_pass read_all(request_context& cx, const protocol::struct_value& req) {
+// `first_pass`: a follower's fetch offset is reported to the leader once per request.
+fetch_pass read_all(request_context& cx, const protocol::struct_value& req, bool first_pass) {
   broker& b = cx.b;
-  const bool from_replica = req.integer("replica_id") >= 0;
+  const auto replica_id = static_cast<int32_t>(req.integer("replica_id"));
+  const bool from_replica = replica_id >= 0;
   int64_t budget = req.integer("max_bytes");
   fetch_pass pass{protocol::struct_value(protocol::messages::fetch().response.fields)};
   auto& r = pass.response;
@@ -49,14 +52,25 @@ fetch_pass read_all(request_context& cx, const protocol::struct_value& req) {
       auto& out = out_topic.add("partitions");
       out["partition_index"] = int64_t{index};
       out["records"] = protocol::records_value{};
-      storage::log* log = name.empty() ? nullptr : b.topics().partition_log(name, index);
-      if (log == nullptr) {
-        out["error_code"] = code(cx.api_version >= 13 && !info ? error_code::unknown_topic_id
-                                                               : missing_partition_error(name));
+      if (name.empty()) {
+        out["error_code"] = code(error_code::unknown_topic_id);
         out["high_watermark"] = int64_t{-1};
         pass.has_error = true;
         continue;
       }
+      auto p = find_leader_partition(b, name, index,
+                                     static_cast<int32_t>(part.integer("current_leader_epoch")),
+                                     false);
+      if (!p.ok()) {
+        out["error_code"] = code(p.error);
+        out["high_watermark"] = int64_t{-1};
+        pass.has_error = true;
+        continue;
+      }
+      storage::log* log = p.log;
+      if (from_replica && first_pass && p.replica != nullptr)
+        b.replicas()->on_follower_fetch(*p.replica, replica_id, part.integer("fetch_offset"),
+                                        now_ms());
       const int64_t hw = log->high_watermark();
       out["high_watermark"] = hw;
       out["last_stable_offset"] = hw;
@@ -87,8 +101,10 @@ handler_result fetch(request_context& cx, protocol::struct_value& req) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(req.integer("max_wait_ms"));
   const int64_t min_bytes = std::max<int64_t>(req.integer("min_bytes"), 1);
+  bool first_pass = true;
   for (;;) {
-    fetch_pass pass = read_all(cx, req);
+    fetch_pass pass = read_all(cx, req, first_pass);
+    first_pass = false;
     if (pass.bytes >= min_bytes || pass.has_error || std::chrono::steady_clock::now() >= deadline ||
         !cx.b.ready()) {
       if (cx.b.metrics().enabled())

@@ -30,5 +30,6 @@ handler_result alter_configs(request_context& cx, protocol::struct_value& reques
 handler_result create_partitions(request_context& cx, protocol::struct_value& request);
 handler_result incremental_alter_configs(request_context& cx, protocol::struct_value& request);
 handler_result describe_cluster(request_context& cx, protocol::struct_value& request);
+handler_result offset_for_leader_epoch(request_context& cx, protocol::struct_value& request);
 
 }  // namespace tern::server::handlers

@@ -2,6 +2,7 @@
 #include "broker/protocol/messages/messages.h"
 #include "broker/server/handlers/handler_util.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/partition_access.h"
 
 namespace tern::server::handlers {
 
@@ -28,11 +29,13 @@ handler_result list_offsets(request_context& cx, protocol::struct_value& req) {
       const int32_t index = static_cast<int32_t>(part.integer("partition_index"));
       auto& out = out_topic.add("partitions");
       out["partition_index"] = int64_t{index};
-      storage::log* log = b.topics().partition_log(name, index);
-      if (log == nullptr) {
-        out["error_code"] = code(missing_partition_error(name));
+      auto p = find_leader_partition(
+          b, name, index, static_cast<int32_t>(part.integer("current_leader_epoch")), false);
+      if (!p.ok()) {
+        out["error_code"] = code(p.error);
         continue;
       }
+      storage::log* log = p.log;
       const int64_t ts = part.integer("timestamp");
       int64_t offset = -1;
       int64_t found_ts = -1;
@@ -55,7 +58,7 @@ handler_result list_offsets(request_context& cx, protocol::struct_value& req) {
       out["error_code"] = code(error_code::none);
       out["offset"] = offset;
       out["timestamp"] = found_ts;
-      out["leader_epoch"] = int64_t{0};
+      out["leader_epoch"] = int64_t{p.leader_epoch};
       if (cx.api_version == 0 && offset >= 0) out.array("old_style_offsets").push_back(offset);
     }
   }

@@ -10,20 +10,63 @@ using protocol::error_code;
 
 namespace {
 
+void describe_partition(broker& b, const cluster::topic_info& t, int32_t p,
+                        protocol::struct_value& part) {
+  part["partition_index"] = int64_t{p};
+  if (b.replicas() == nullptr) {
+    part["error_code"] = code(error_code::none);
+    part["leader_id"] = int64_t{b.node_id()};
+    part["leader_epoch"] = int64_t{0};
+    part.array("replica_nodes").push_back(int64_t{b.node_id()});
+    part.array("isr_nodes").push_back(int64_t{b.node_id()});
+    return;
+  }
+  const auto& view = b.replicas()->view();
+  const auto* state = view.find({t.name, p});
+  if (state == nullptr) {
+    // Created, but the controller has not elected its first leader yet.
+    part["error_code"] = code(error_code::leader_not_available);
+    part["leader_id"] = int64_t{-1};
+    return;
+  }
+  const auto& s = state->state;
+  part["error_code"] = code(s.leader < 0 ? error_code::leader_not_available : error_code::none);
+  part["leader_id"] = int64_t{s.leader};
+  part["leader_epoch"] = int64_t{s.leader_epoch};
+  for (int32_t r : s.replicas) {
+    part.array("replica_nodes").push_back(int64_t{r});
+    if (!view.is_live(r)) part.array("offline_replicas").push_back(int64_t{r});
+  }
+  for (int32_t r : s.isr) part.array("isr_nodes").push_back(int64_t{r});
+}
+
 void describe_topic(broker& b, const cluster::topic_info& t, protocol::struct_value& out) {
   out["error_code"] = code(error_code::none);
   out["name"] = t.name;
   out["topic_id"] = to_uuid(t.id);
   out["is_internal"] = t.name.starts_with("__");
-  for (int32_t p = 0; p < t.partitions; ++p) {
-    auto& part = out.add("partitions");
-    part["error_code"] = code(error_code::none);
-    part["partition_index"] = int64_t{p};
-    part["leader_id"] = int64_t{b.node_id()};
-    part["leader_epoch"] = int64_t{0};
-    part.array("replica_nodes").push_back(int64_t{b.node_id()});
-    part.array("isr_nodes").push_back(int64_t{b.node_id()});
+  for (int32_t p = 0; p < t.partitions; ++p) describe_partition(b, t, p, out.add("partitions"));
+}
+
+// Every live broker, and which one is the controller.
+void describe_brokers(broker& b, protocol::struct_value& r) {
+  if (b.replicas() == nullptr) {
+    auto& entry = r.add("brokers");
+    entry["node_id"] = int64_t{b.node_id()};
+    entry["host"] = b.advertised_host();
+    entry["port"] = int64_t{b.advertised_port()};
+    r["controller_id"] = int64_t{b.node_id()};
+    return;
   }
+  const auto& view = b.replicas()->view();
+  for (const auto& [id, reg] : view.brokers) {
+    auto& entry = r.add("brokers");
+    entry["node_id"] = int64_t{id};
+    entry["host"] = reg.host;
+    entry["port"] = int64_t{reg.port};
+    if (!reg.rack.empty()) entry["rack"] = reg.rack;
+  }
+  r["controller_id"] = int64_t{view.controller};
 }
 
 }  // namespace
@@ -31,12 +74,8 @@ void describe_topic(broker& b, const cluster::topic_info& t, protocol::struct_va
 handler_result metadata(request_context& cx, protocol::struct_value& req) {
   broker& b = cx.b;
   protocol::struct_value r(protocol::messages::metadata().response.fields);
-  auto& broker_entry = r.add("brokers");
-  broker_entry["node_id"] = int64_t{b.node_id()};
-  broker_entry["host"] = b.advertised_host();
-  broker_entry["port"] = int64_t{b.advertised_port()};
+  describe_brokers(b, r);
   r["cluster_id"] = b.metadata().cluster_id();
-  r["controller_id"] = int64_t{b.node_id()};
 
   // v0: an empty list means all topics; v1+: null means all, empty means none.
   const bool all = req.is_null("topics") || (cx.api_version == 0 && req.array("topics").empty());
@@ -63,9 +102,17 @@ handler_result metadata(request_context& cx, protocol::struct_value& req) {
       t = b.topics().find(name);
       if (!t && auto_create) {
         auto created = b.topics().create(name, -1, -1, {}, false);
-        if (created.ok())
+        if (created.ok()) {
           t = b.topics().find(name);
-        else if (created.error == error_code::invalid_topic_exception) {
+          if (!t) {
+            // Cluster mode: created in etcd; leaders follow within a poll or two.
+            if (b.agent() != nullptr) b.agent()->refresh_soon();
+            out["error_code"] = code(error_code::leader_not_available);
+            out["name"] = name;
+            continue;
+          }
+        } else if (created.error == error_code::invalid_topic_exception ||
+                   created.error == error_code::invalid_replication_factor) {
           out["error_code"] = code(created.error);
           out["name"] = name;
           continue;

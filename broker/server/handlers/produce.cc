@@ -1,9 +1,12 @@
-// Produce: append each partition's record batches to its log and answer with the offsets.
+// Produce: append each partition's record batches to its log as its leader and answer with
+// the offsets; acks=-1 answers once every in-sync replica has the records (the high watermark
+// passed them), with min.insync.replicas checked before and after the append.
 #include <spdlog/spdlog.h>
 
 #include "broker/protocol/messages/messages.h"
 #include "broker/server/handlers/handler_util.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/partition_access.h"
 
 namespace tern::server::handlers {
 
@@ -11,9 +14,43 @@ using protocol::error_code;
 
 namespace {
 
-// Single-node mode: the ISR is this broker alone.
-constexpr int64_t kInSyncReplicas = 1;
-constexpr int32_t kLeaderEpoch = 0;
+// An acks=-1 append waiting for its records to be replicated.
+struct awaiting_replication {
+  size_t topic_index;
+  size_t partition_index;
+  std::string topic;
+  int32_t partition;
+  int32_t leader_epoch;
+  int64_t end_offset;  // the high watermark must reach this
+};
+
+protocol::struct_value& partition_out(protocol::struct_value& r, const awaiting_replication& w) {
+  return r.array("responses")[w.topic_index].as_struct().array("partition_responses")
+      [w.partition_index].as_struct();
+}
+
+void fail(protocol::struct_value& out, error_code e, const std::string& message) {
+  out["error_code"] = code(e);
+  out["base_offset"] = int64_t{-1};
+  out["error_message"] = message;
+}
+
+// Whether the wait is over for `w`: replicated, or no longer possible here.
+bool settle(broker& b, protocol::struct_value& r, const awaiting_replication& w) {
+  auto p = find_leader_partition(b, w.topic, w.partition, w.leader_epoch, true);
+  auto& out = partition_out(r, w);
+  if (!p.ok()) {
+    fail(out, error_code::not_leader_or_follower,
+         "leadership changed before the records were replicated");
+    return true;
+  }
+  if (p.log->high_watermark() < w.end_offset) return false;
+  if (p.isr_size() < p.log->config().min_insync_replicas)
+    fail(out, error_code::not_enough_replicas_after_append,
+         "ISR size " + std::to_string(p.isr_size()) + " fell below min.insync.replicas " +
+             std::to_string(p.log->config().min_insync_replicas) + " after the append");
+  return true;
+}
 
 }  // namespace
 
@@ -34,39 +71,48 @@ handler_result produce(request_context& cx, protocol::struct_value& req) {
   }
   const int64_t now = now_ms();
   bool appended = false;
+  std::vector<awaiting_replication> waiting;
+  size_t topic_index = 0;
   for (auto& topic_value : req.array("topic_data")) {
     auto& topic = topic_value.as_struct();
     const std::string& name = topic.string("name");
     auto& out_topic = r.add("responses");
     out_topic["name"] = name;
+    size_t partition_index = 0;
     for (auto& part_value : topic.array("partition_data")) {
       auto& part = part_value.as_struct();
-      const int64_t index = part.integer("index");
+      const auto index = static_cast<int32_t>(part.integer("index"));
       auto& out = out_topic.add("partition_responses");
-      out["index"] = index;
+      out["index"] = int64_t{index};
       out["base_offset"] = int64_t{-1};
       error_code err = request_error;
       std::string message = request_message;
-      storage::log* log = nullptr;
+      leader_partition p;
       if (err == error_code::none) {
-        log = b.topics().partition_log(name, static_cast<int32_t>(index));
-        if (log == nullptr) err = missing_partition_error(name);
+        p = find_leader_partition(b, name, index, -1, true);
+        err = p.error;
       }
       if (err == error_code::none && acks == -1 &&
-          log->config().min_insync_replicas > kInSyncReplicas) {
+          p.isr_size() < p.log->config().min_insync_replicas) {
         err = error_code::not_enough_replicas;
-        message = "ISR size 1 is below min.insync.replicas " +
-                  std::to_string(log->config().min_insync_replicas);
+        message = "ISR size " + std::to_string(p.isr_size()) + " is below min.insync.replicas " +
+                  std::to_string(p.log->config().min_insync_replicas);
       }
       if (err == error_code::none) {
         auto& records = part["records"].as_records().bytes;
-        auto result = log->append(records, kLeaderEpoch, now);
+        auto result = p.log->append(records, p.leader_epoch, now);
         err = result.error;
         message = result.message;
         if (err == error_code::none) {
           out["base_offset"] = result.base_offset;
           out["log_append_time_ms"] = result.log_append_time;
-          log->set_high_watermark(log->log_end_offset());
+          if (p.replica == nullptr)
+            p.log->set_high_watermark(p.log->log_end_offset());
+          else
+            b.replicas()->after_leader_append(*p.replica);
+          if (acks == -1 && p.log->high_watermark() < p.log->log_end_offset())
+            waiting.push_back({topic_index, partition_index, name, index, p.leader_epoch,
+                               p.log->log_end_offset()});
           appended = appended || result.records > 0;
           if (b.metrics().enabled()) {
             auto& t = b.metrics().topic(name);
@@ -78,13 +124,29 @@ handler_result produce(request_context& cx, protocol::struct_value& req) {
                         protocol::error_name(err), message);
         }
       }
-      if (log != nullptr) out["log_start_offset"] = log->log_start_offset();
+      if (p.log != nullptr) out["log_start_offset"] = p.log->log_start_offset();
       out["error_code"] = code(err);
       if (!message.empty() && err != error_code::none) out["error_message"] = message;
+      ++partition_index;
     }
+    ++topic_index;
   }
   if (appended) b.arrivals().notify();
   if (acks == 0) co_return std::nullopt;
+
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::max<int64_t>(req.integer("timeout_ms"), 0));
+  while (!waiting.empty()) {
+    std::erase_if(waiting, [&](const awaiting_replication& w) { return settle(b, r, w); });
+    if (waiting.empty()) break;
+    if (std::chrono::steady_clock::now() >= deadline || !b.ready()) {
+      for (const auto& w : waiting)
+        fail(partition_out(r, w), error_code::request_timed_out,
+             "the in-sync replicas did not confirm the records within timeout.ms");
+      break;
+    }
+    co_await b.arrivals().wait_until(deadline);
+  }
   co_return r;
 }
 
