@@ -43,6 +43,12 @@ error_code group_coordinator::validate_group_id(const std::string& group_id) {
   return error_code::none;
 }
 
+error_code group_coordinator::coordinator_error(const std::string& group_id) const {
+  if (auto e = validate_group_id(group_id); e != error_code::none) return e;
+  if (led_ && !led_->contains(partition_for(group_id))) return error_code::not_coordinator;
+  return error_code::none;
+}
+
 int32_t group_coordinator::partition_for(const std::string& group_id) const {
   const int32_t h = java_hash(group_id);
   const int32_t positive = h == INT32_MIN ? 0 : (h < 0 ? -h : h);
@@ -80,8 +86,42 @@ const group* group_coordinator::find(const std::string& id) const {
 
 // ---- start-up -------------------------------------------------------------------------
 
+void group_coordinator::serve_led_partitions_only() {
+  led_.emplace();
+}
+
+void group_coordinator::partition_led(int32_t partition) {
+  if (!led_ || led_->contains(partition)) return;
+  partition_lost(partition);  // forget anything stale first
+  led_->insert(partition);
+  load_partition(partition);
+  size_t n = 0;
+  for (const auto& [id, g] : groups_) n += partition_for(id) == partition;
+  spdlog::info("coordinating the {} groups of {}-{}", n, kOffsetsTopic, partition);
+}
+
+void group_coordinator::partition_lost(int32_t partition) {
+  if (!led_) return;
+  led_->erase(partition);
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (partition_for(it->first) != partition) {
+      ++it;
+      continue;
+    }
+    for (auto& [id, m] : it->second.members) {
+      join_result j;
+      j.error = error_code::not_coordinator;
+      answer_join(m, std::move(j));
+      sync_result s;
+      s.error = error_code::not_coordinator;
+      answer_sync(m, std::move(s));
+    }
+    it = groups_.erase(it);
+  }
+}
+
 void group_coordinator::start() {
-  if (storage_.topic_exists()) {
+  if (!led_ && storage_.topic_exists()) {
     for (int32_t p = 0; p < config_.offsets_partitions; ++p) load_partition(p);
     size_t offsets = 0;
     for (const auto& [id, g] : groups_) offsets += g.offsets.size();
@@ -349,7 +389,7 @@ void group_coordinator::remove_member(group& g, const std::string& member_id,
 boost::asio::awaitable<join_result> group_coordinator::join(join_request r) {
   join_result fail;
   fail.member_id = r.member_id;
-  if ((fail.error = validate_group_id(r.group_id)) != error_code::none) co_return fail;
+  if ((fail.error = coordinator_error(r.group_id)) != error_code::none) co_return fail;
   if (r.session_timeout_ms < config_.min_session_timeout_ms ||
       r.session_timeout_ms > config_.max_session_timeout_ms) {
     fail.error = error_code::invalid_session_timeout;
@@ -474,7 +514,7 @@ boost::asio::awaitable<join_result> group_coordinator::join(join_request r) {
 
 boost::asio::awaitable<sync_result> group_coordinator::sync(sync_request r) {
   sync_result fail;
-  if ((fail.error = validate_group_id(r.group_id)) != error_code::none) co_return fail;
+  if ((fail.error = coordinator_error(r.group_id)) != error_code::none) co_return fail;
   group* g = find(r.group_id);
   if (g != nullptr &&
       (fail.error = check_fenced(*g, r.member_id, r.group_instance_id)) != error_code::none)
@@ -533,7 +573,7 @@ boost::asio::awaitable<sync_result> group_coordinator::sync(sync_request r) {
 error_code group_coordinator::heartbeat(const std::string& group_id, int32_t generation,
                                         const std::string& member_id,
                                         const std::optional<std::string>& instance_id) {
-  if (auto e = validate_group_id(group_id); e != error_code::none) return e;
+  if (auto e = coordinator_error(group_id); e != error_code::none) return e;
   group* g = find(group_id);
   if (g == nullptr) return error_code::unknown_member_id;
   if (auto e = check_fenced(*g, member_id, instance_id); e != error_code::none) return e;
@@ -548,7 +588,7 @@ error_code group_coordinator::heartbeat(const std::string& group_id, int32_t gen
 std::vector<error_code> group_coordinator::leave(const std::string& group_id,
                                                  const std::vector<member_identity>& members) {
   std::vector<error_code> out;
-  if (auto e = validate_group_id(group_id); e != error_code::none) {
+  if (auto e = coordinator_error(group_id); e != error_code::none) {
     out.push_back(e);
     return out;
   }
@@ -594,7 +634,7 @@ std::vector<error_code> group_coordinator::commit(const std::string& group_id, i
                                                   const std::optional<std::string>& instance_id,
                                                   const std::vector<partition_commit>& commits) {
   auto all = [&](error_code e) { return std::vector<error_code>(commits.size(), e); };
-  if (auto e = validate_group_id(group_id); e != error_code::none) return all(e);
+  if (auto e = coordinator_error(group_id); e != error_code::none) return all(e);
   group* g = find(group_id);
   const bool simple = generation < 0 && member_id.empty();
   if (simple) {
@@ -661,7 +701,7 @@ std::vector<group_listing> group_coordinator::list() const {
 group_description group_coordinator::describe(const std::string& group_id) const {
   group_description d;
   d.group_id = group_id;
-  if ((d.error = validate_group_id(group_id)) != error_code::none) return d;
+  if ((d.error = coordinator_error(group_id)) != error_code::none) return d;
   const group* g = find(group_id);
   if (g == nullptr) return d;  // Dead, as Kafka reports unknown groups
   d.state = g->state;
@@ -679,7 +719,7 @@ group_description group_coordinator::describe(const std::string& group_id) const
 }
 
 error_code group_coordinator::remove_group(const std::string& group_id) {
-  if (auto e = validate_group_id(group_id); e != error_code::none) return e;
+  if (auto e = coordinator_error(group_id); e != error_code::none) return e;
   group* g = find(group_id);
   if (g == nullptr) return error_code::group_id_not_found;
   if (g->state != group_state::empty) return error_code::non_empty_group;
@@ -695,7 +735,7 @@ error_code group_coordinator::remove_group(const std::string& group_id) {
 std::pair<error_code, std::vector<error_code>> group_coordinator::delete_offsets(
     const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& parts) {
   std::vector<error_code> per(parts.size(), error_code::none);
-  if (auto e = validate_group_id(group_id); e != error_code::none) return {e, per};
+  if (auto e = coordinator_error(group_id); e != error_code::none) return {e, per};
   group* g = find(group_id);
   if (g == nullptr) return {error_code::group_id_not_found, per};
   // Topics the members subscribe to, from the consumer protocol's subscription (version,

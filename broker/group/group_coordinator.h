@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,14 @@ class group_coordinator {
   group_coordinator(boost::asio::io_context& ioc, offsets_storage& storage,
                     coordinator_config config);
 
+  // Cluster mode: this coordinator serves only the groups whose __consumer_offsets partition
+  // this broker leads; call before start(). Single-node mode serves every group.
+  void serve_led_partitions_only();
+  // Leadership of a __consumer_offsets partition arrived (its groups are loaded from the log)
+  // or left (its groups are dropped; waiting members get NOT_COORDINATOR).
+  void partition_led(int32_t partition);
+  void partition_lost(int32_t partition);
+
   // Rebuilds groups and offsets from __consumer_offsets and starts the expiry timer.
   void start();
   void stop();
@@ -143,6 +152,8 @@ class group_coordinator {
       const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& parts);
 
   static protocol::error_code validate_group_id(const std::string& group_id);
+  // INVALID_GROUP_ID, or NOT_COORDINATOR when another broker coordinates this group.
+  protocol::error_code coordinator_error(const std::string& group_id) const;
   int32_t partition_for(const std::string& group_id) const;
   const coordinator_config& config() const { return config_; }
 
@@ -175,6 +186,7 @@ class group_coordinator {
   offsets_storage& storage_;
   coordinator_config config_;
   std::map<std::string, group> groups_;
+  std::optional<std::set<int32_t>> led_;  // cluster mode: the partitions served here
   boost::asio::steady_timer tick_timer_;
   clock::time_point next_retention_check_;
   bool stopped_ = false;

@@ -38,7 +38,7 @@ int64_t wall_ms() {
 }
 
 replica_manager::replica_manager(asio::io_context& ioc, replica_settings settings,
-                                 cluster::cluster_agent& agent, log_hooks hooks,
+                                 cluster::cluster_agent& agent, replica_hooks hooks,
                                  std::function<void()> on_progress)
     : ioc_(ioc),
       settings_(settings),
@@ -96,6 +96,7 @@ void replica_manager::apply_view(cluster::cluster_agent::view_ptr view) {
     if (leading && (!r.leading || epoch_changed)) {
       become_leader(r);
     } else if (!leading) {
+      if (r.leading && hooks_.leadership_changed) hooks_.leadership_changed(ref, false);
       if (r.leading || epoch_changed) {
         spdlog::info("{}-{}: following {} (epoch {})", ref.topic, ref.partition, s.leader,
                      s.leader_epoch);
@@ -120,6 +121,7 @@ void replica_manager::apply_view(cluster::cluster_agent::view_ptr view) {
       spdlog::info("{}-{}: replica moved away; removing it", ref.topic, ref.partition);
       hooks_.remove_partition(ref);
     }
+    if (it->second.leading && hooks_.leadership_changed) hooks_.leadership_changed(ref, false);
     it = replicas_.erase(it);
   }
   for (const auto& t : removed_topics) hooks_.remove_topic(t);
@@ -140,6 +142,7 @@ void replica_manager::become_leader(partition_replica& r) {
   spdlog::info("{}-{}: leader (epoch {}, ISR size {}, log end {})", r.ref.topic, r.ref.partition,
                r.state.leader_epoch, r.state.isr.size(), r.log->log_end_offset());
   update_high_watermark(r);
+  if (hooks_.leadership_changed) hooks_.leadership_changed(r.ref, true);
 }
 
 void replica_manager::update_high_watermark(partition_replica& r) {

@@ -53,8 +53,10 @@ struct partition_replica {
   bool needs_truncation = true;
 };
 
-// How the broker opens and removes partition logs (with the topic's configs).
-struct log_hooks {
+// How the broker opens and removes partition logs (with the topic's configs), and learns
+// of leadership changes (the group coordinator follows __consumer_offsets leadership).
+struct replica_hooks {
+  std::function<void(const cluster::partition_ref&, bool leading)> leadership_changed;
   std::function<storage::log*(const cluster::topic_info&, int32_t partition)> open;
   std::function<void(const std::string& topic)> remove_topic;
   std::function<void(const cluster::partition_ref&)> remove_partition;
@@ -63,7 +65,7 @@ struct log_hooks {
 class replica_manager {
  public:
   replica_manager(boost::asio::io_context& ioc, replica_settings settings,
-                  cluster::cluster_agent& agent, log_hooks hooks,
+                  cluster::cluster_agent& agent, replica_hooks hooks,
                   std::function<void()> on_progress);
   ~replica_manager();
 
@@ -109,7 +111,7 @@ class replica_manager {
   boost::asio::io_context& ioc_;
   replica_settings settings_;
   cluster::cluster_agent& agent_;
-  log_hooks hooks_;
+  replica_hooks hooks_;
   std::function<void()> on_progress_;
   cluster::cluster_agent::view_ptr view_;
   std::map<cluster::partition_ref, partition_replica> replicas_;

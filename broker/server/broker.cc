@@ -71,9 +71,9 @@ std::expected<void, std::string> broker::start() {
     if (auto j = join_cluster(etcd_endpoints); !j) return j;
   }
   if (auto l = topics_->load(); !l) return std::unexpected(l.error());
-  offsets_storage_ =
-      std::make_unique<offsets_topic_storage>(*topics_, config_.offsets_segment_bytes);
+  offsets_storage_ = std::make_unique<offsets_topic_storage>(*this);
   groups_ = std::make_unique<group::group_coordinator>(ioc_, *offsets_storage_, config_.groups);
+  if (replicas_) groups_->serve_led_partitions_only();
   groups_->start();
   metrics_->add_collector([this](std::vector<prometheus::MetricFamily>& out) {
     collect_state_metrics(*this, config_.metrics_detail, out);
@@ -149,7 +149,7 @@ std::expected<void, std::string> broker::join_cluster(const std::string& endpoin
   r.replica_fetch_max_bytes = k.replica_fetch_max_bytes;
   r.replica_fetch_response_max_bytes = k.replica_fetch_response_max_bytes;
   r.replica_socket_timeout_ms = k.replica_socket_timeout_ms;
-  replication::log_hooks hooks;
+  replication::replica_hooks hooks;
   hooks.open = [this](const cluster::topic_info& t, int32_t p) -> storage::log* {
     auto l = logs_->open_log({t.name, p},
                              storage::resolve_topic_config(config_.topic_defaults, t.configs));
@@ -165,6 +165,13 @@ std::expected<void, std::string> broker::join_cluster(const std::string& endpoin
   };
   hooks.remove_partition = [this](const cluster::partition_ref& p) {
     logs_->remove_partition({p.topic, p.partition});
+  };
+  hooks.leadership_changed = [this](const cluster::partition_ref& p, bool leading) {
+    if (p.topic != group::kOffsetsTopic || !groups_) return;
+    if (leading)
+      groups_->partition_led(p.partition);
+    else
+      groups_->partition_lost(p.partition);
   };
   replicas_ = std::make_unique<replication::replica_manager>(ioc_, r, *agent_, std::move(hooks),
                                                              [this] { arrivals_.notify(); });

@@ -47,6 +47,7 @@ class broker {
   storage::log_manager& logs() { return *logs_; }
   data_signal& arrivals() { return arrivals_; }
   group::group_coordinator& groups() { return *groups_; }
+  group::offsets_storage& groups_storage() { return *offsets_storage_; }
   admin::broker_metrics& metrics() { return *metrics_; }
   // Cluster mode only (metadata.store=etcd://...); null in single-node mode.
   replication::replica_manager* replicas() { return replicas_.get(); }

@@ -7,10 +7,11 @@
 
 namespace tern::server {
 
+class broker;
+
 class offsets_topic_storage : public group::offsets_storage {
  public:
-  offsets_topic_storage(topic_manager& topics, int64_t segment_bytes)
-      : topics_(topics), segment_bytes_(segment_bytes) {}
+  explicit offsets_topic_storage(broker& b) : b_(b) {}
 
   std::expected<void, std::string> ensure_topic(int32_t partitions) override;
   bool topic_exists() override;
@@ -19,8 +20,7 @@ class offsets_topic_storage : public group::offsets_storage {
   bool partition_exists(const std::string& topic, int32_t partition) override;
 
  private:
-  topic_manager& topics_;
-  int64_t segment_bytes_;
+  broker& b_;
 };
 
 }  // namespace tern::server

@@ -83,6 +83,9 @@ class TernCluster:
         try:
             for node in range(1, size + 1):
                 self.add_broker(node)
+            for b in self.brokers.values():
+                wait_until(lambda: len(broker_ids(b.bootstrap)) == size, 15,
+                           f"{b.bootstrap} sees {size} brokers")
         except Exception:
             self.stop()
             raise
@@ -132,6 +135,11 @@ def wait_until(predicate, timeout, what, interval=0.1):
             last = e
         time.sleep(interval)
     raise AssertionError(f"{what}: not within {timeout}s (last: {last!r})")
+
+
+def broker_ids(bootstrap):
+    from confluent_kafka.admin import AdminClient
+    return sorted(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=5).brokers)
 
 
 def partition_info(bootstrap, topic, timeout=10):

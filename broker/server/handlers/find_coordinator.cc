@@ -1,5 +1,6 @@
-// FindCoordinator: this broker coordinates every group (single-node mode). Transactions are
-// not supported, so transaction coordinators are not found.
+// FindCoordinator: the broker that leads the group's __consumer_offsets partition (in
+// single-node mode, this one). Transactions are not supported, so transaction coordinators
+// are not found.
 #include "broker/protocol/messages/messages.h"
 #include "broker/server/handlers/handler_util.h"
 #include "broker/server/handlers/handlers.h"
@@ -16,14 +17,32 @@ constexpr size_t kMaxGroupIdLength = 255;
 struct coordinator_answer {
   error_code error = error_code::none;
   std::string message;
+  int32_t node_id = -1;
+  std::string host;
+  int32_t port = -1;
 };
 
-coordinator_answer answer_for(int64_t key_type, const std::string& key) {
+coordinator_answer answer_for(broker& b, int64_t key_type, const std::string& key) {
   if (key_type != kGroupKey)
     return {error_code::transactional_id_authorization_failed, "transactions are not supported"};
   if (key.empty() || key.size() > kMaxGroupIdLength)
     return {error_code::invalid_group_id, "group id must be 1 to 255 characters"};
-  return {};
+  if (b.replicas() == nullptr) return {error_code::none, {}, b.node_id(), b.advertised_host(),
+                                       b.advertised_port()};
+  const std::string topic(group::kOffsetsTopic);
+  const auto& view = b.replicas()->view();
+  const auto* state = view.find({topic, b.groups().partition_for(key)});
+  if (state == nullptr) {
+    // Created on first use; clients retry COORDINATOR_NOT_AVAILABLE.
+    if (!view.topics.contains(topic))
+      if (auto e = b.groups_storage().ensure_topic(b.groups().config().offsets_partitions); !e)
+        return {error_code::coordinator_not_available, e.error()};
+    return {error_code::coordinator_not_available, "the offsets topic is being created"};
+  }
+  auto leader = view.brokers.find(state->state.leader);
+  if (leader == view.brokers.end())
+    return {error_code::coordinator_not_available, "the group's offsets partition has no leader"};
+  return {error_code::none, {}, leader->first, leader->second.host, leader->second.port};
 }
 
 }  // namespace
@@ -34,22 +53,22 @@ handler_result find_coordinator(request_context& cx, protocol::struct_value& req
   const int64_t key_type = req.integer("key_type");
   if (cx.api_version >= 4) {
     for (const auto& key : req.array("coordinator_keys")) {
-      auto a = answer_for(key_type, key.as_string());
+      auto a = answer_for(b, key_type, key.as_string());
       auto& c = r.add("coordinators");
       c["key"] = key.as_string();
       c["error_code"] = code(a.error);
-      c["node_id"] = int64_t{a.error == error_code::none ? b.node_id() : -1};
-      c["host"] = a.error == error_code::none ? b.advertised_host() : std::string();
-      c["port"] = int64_t{a.error == error_code::none ? b.advertised_port() : -1};
+      c["node_id"] = int64_t{a.node_id};
+      c["host"] = a.host;
+      c["port"] = int64_t{a.port};
       if (!a.message.empty()) c["error_message"] = a.message;
     }
     co_return r;
   }
-  auto a = answer_for(key_type, req.string("key"));
+  auto a = answer_for(b, key_type, req.string("key"));
   r["error_code"] = code(a.error);
-  r["node_id"] = int64_t{a.error == error_code::none ? b.node_id() : -1};
-  r["host"] = a.error == error_code::none ? b.advertised_host() : std::string();
-  r["port"] = int64_t{a.error == error_code::none ? b.advertised_port() : -1};
+  r["node_id"] = int64_t{a.node_id};
+  r["host"] = a.host;
+  r["port"] = int64_t{a.port};
   if (!a.message.empty()) r["error_message"] = a.message;
   co_return r;
 }

@@ -1,0 +1,217 @@
+"""Cluster mode with a real etcd and three tern-broker processes, driven by real clients.
+
+Covers what a healthy cluster must show (every broker in Metadata, replicas and ISRs,
+replication-factor checks against live brokers, default.replication.factor), min.insync.replicas
+with acks=all, consumer groups whose coordinator is another broker, and a returning replica
+that truncates the tail it wrote under an older leader epoch (OffsetForLeaderEpoch).
+"""
+import os
+import signal
+import time
+import unittest
+
+from cluster_fixture import TernCluster, partition_info, wait_until
+from tern_fixture import BrokerStartError, TernBroker, consume_all, free_port
+
+
+def produce(bootstrap, topic, values, acks="all", partition=0, timeout=30, retry=None):
+    """Sends values and returns the delivery errors (empty list: all acknowledged). By default
+    acks=1 probes do not retry and acks=all ones do."""
+    from confluent_kafka import Producer
+    errors = []
+    p = Producer({"bootstrap.servers": bootstrap, "acks": acks, "message.timeout.ms": 10000,
+                  "retries": 2147483647 if (retry if retry is not None else acks == "all") else 0})
+    for v in values:
+        p.produce(topic, value=v.encode(), partition=partition,
+                  on_delivery=lambda e, m: errors.append(e) if e else None)
+    p.flush(timeout)
+    return errors
+
+
+def create(bootstrap, name, partitions=1, rf=3, config=None):
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    f = admin.create_topics([NewTopic(name, partitions, rf, config=dict(config or {}))])[name]
+    f.result(15)
+
+
+def replica_bytes(broker, topic, partition=0):
+    d = broker.partition_dir(topic, partition)
+    return sum(os.path.getsize(os.path.join(d, f)) for f in broker.segment_files(topic, partition))
+
+
+def isr_of(bootstrap, topic, partition=0):
+    return sorted(partition_info(bootstrap, topic)[partition][2])
+
+
+class HealthyClusterTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = TernCluster(3)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.stop()
+
+    def test_metadata_shows_every_broker_with_replicas_and_isr(self):
+        from confluent_kafka.admin import AdminClient
+        create(self.cluster.bootstrap, "spread", partitions=6)
+        info = wait_until(lambda: (lambda i: i if all(len(isr) == 3 for _, _, isr in i.values())
+                                   else None)(partition_info(self.cluster.bootstrap, "spread")),
+                          15, "full ISRs")
+        md = AdminClient({"bootstrap.servers": self.cluster.bootstrap}).list_topics(timeout=10)
+        self.assertEqual(sorted(md.brokers), [1, 2, 3])
+        self.assertIn(md.controller_id, [1, 2, 3])
+        leaders = {}
+        for p, (leader, replicas, isr) in info.items():
+            self.assertEqual(sorted(replicas), [1, 2, 3])
+            self.assertEqual(leader, replicas[0], "the preferred replica leads")
+            leaders[leader] = leaders.get(leader, 0) + 1
+        self.assertEqual(sorted(leaders.values()), [2, 2, 2], f"leaders spread: {info}")
+
+    def test_replication_factor_above_live_brokers_is_refused(self):
+        from confluent_kafka import KafkaException
+        with self.assertRaises(KafkaException) as cm:
+            create(self.cluster.bootstrap, "too-many-replicas", rf=4)
+        self.assertEqual(cm.exception.args[0].name(), "INVALID_REPLICATION_FACTOR")
+        self.assertIn("larger than available brokers: 3", cm.exception.args[0].str())
+
+    def test_auto_created_topics_use_default_replication_factor(self):
+        self.assertEqual(produce(self.cluster.bootstrap, "auto-created", ["x"]), [])
+        _, replicas, _ = partition_info(self.cluster.bootstrap, "auto-created")[0]
+        self.assertEqual(len(replicas), 3)  # default.replication.factor=3 in the fixture
+
+    def test_records_reach_every_replica_and_consumers_read_them(self):
+        create(self.cluster.bootstrap, "replicated", partitions=3)
+        values = [f"r{i}" for i in range(300)]
+        for p in range(3):
+            self.assertEqual(produce(self.cluster.bootstrap, "replicated", values, partition=p), [])
+        got = consume_all(self.cluster, "replicated", 3)
+        self.assertEqual(len(got), 900)
+        # Every replica's log holds the records: each partition directory exists on all three
+        # brokers with the same size.
+        for p in range(3):
+            sizes = wait_until(
+                lambda: (lambda s: s if len(set(s)) == 1 else None)(
+                    [replica_bytes(b, "replicated", p) for b in self.cluster.brokers.values()]),
+                10, f"replicas of partition {p} equal")
+            self.assertGreater(sizes[0], 0)
+
+    def test_consumer_group_coordinated_by_the_offsets_partition_leader(self):
+        from confluent_kafka import Consumer
+        create(self.cluster.bootstrap, "grouped", partitions=2)
+        for p in range(2):
+            produce(self.cluster.bootstrap, "grouped", [f"g{p}-{i}" for i in range(50)],
+                    partition=p)
+        c = Consumer({"bootstrap.servers": self.cluster.bootstrap, "group.id": "cluster-group",
+                      "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        c.subscribe(["grouped"])
+        got = []
+        deadline = time.monotonic() + 30
+        while len(got) < 100 and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is not None and not m.error():
+                got.append(m.value())
+        c.commit(asynchronous=False)
+        c.close()
+        self.assertEqual(len(got), 100)
+        c2 = Consumer({"bootstrap.servers": self.cluster.bootstrap, "group.id": "cluster-group"})
+        from confluent_kafka import TopicPartition
+        committed = c2.committed([TopicPartition("grouped", 0), TopicPartition("grouped", 1)],
+                                 timeout=10)
+        c2.close()
+        self.assertEqual([tp.offset for tp in committed], [50, 50])
+
+
+class MinInsyncReplicasTest(unittest.TestCase):
+    def test_acks_all_is_refused_below_min_insync_replicas_and_acks_1_is_not(self):
+        cluster = TernCluster(3)
+        self.addCleanup(cluster.stop)
+        create(cluster.bootstrap, "strict", config={"min.insync.replicas": "3"})
+        self.assertEqual(produce(cluster.bootstrap, "strict", ["before"]), [])
+        leader = partition_info(cluster.bootstrap, "strict")[0][0]
+        follower = next(n for n in (1, 2, 3) if n != leader)
+        cluster.brokers[follower].kill()
+        wait_until(lambda: len(isr_of(cluster.bootstrap, "strict")) == 2, 15, "ISR shrinks to 2")
+        # NOT_ENOUGH_REPLICAS is retriable; without retries the client reports it.
+        errors = produce(cluster.bootstrap, "strict", ["refused"], retry=False)
+        self.assertEqual([e.name() for e in errors], ["NOT_ENOUGH_REPLICAS"])
+        self.assertEqual(produce(cluster.bootstrap, "strict", ["acks-1"], acks="1"), [])
+        cluster.brokers[follower].start()
+        wait_until(lambda: len(isr_of(cluster.bootstrap, "strict")) == 3, 30, "ISR back to 3")
+        self.assertEqual(produce(cluster.bootstrap, "strict", ["after"]), [])
+        values = [v.decode() for _, _, _, v in consume_all(cluster, "strict", 1)]
+        self.assertEqual(values, ["before", "acks-1", "after"])
+
+
+class DivergentTailTest(unittest.TestCase):
+    """A replica that wrote records no other replica has (acks=1 while alone in the ISR), and
+    that lost its leadership to an unclean election, truncates them when it returns."""
+
+    def test_returning_replica_truncates_to_the_new_leaders_epoch(self):
+        cluster = TernCluster(2, overrides={"unclean.leader.election.enable": "true",
+                                            "auto.leader.rebalance.enable": "false"})
+        self.addCleanup(cluster.stop)
+        create(cluster.bootstrap, "diverge", rf=2, config={"min.insync.replicas": "1"})
+        wait_until(lambda: len(isr_of(cluster.bootstrap, "diverge")) == 2, 15, "full ISR")
+        self.assertEqual(produce(cluster.bootstrap, "diverge", [f"ok{i}" for i in range(10)]), [])
+        old_leader = partition_info(cluster.bootstrap, "diverge")[0][0]
+        other = 3 - old_leader
+        wait_until(lambda: len({replica_bytes(b, "diverge") for b in cluster.brokers.values()})
+                   == 1, 10, "both replicas hold the first records")
+        os.kill(cluster.brokers[other].pid, signal.SIGSTOP)
+        try:
+            wait_until(lambda: isr_of(cluster.brokers[old_leader].bootstrap, "diverge")
+                       == [old_leader], 15, "the paused follower leaves the ISR")
+            self.assertEqual(produce(cluster.brokers[old_leader].bootstrap, "diverge",
+                                     [f"lost{i}" for i in range(5)], acks="1"), [])
+            cluster.brokers[old_leader].kill()
+        finally:
+            os.kill(cluster.brokers[other].pid, signal.SIGCONT)
+        # Only the out-of-sync replica is alive: the unclean election makes it leader.
+        wait_until(lambda: partition_info(cluster.brokers[other].bootstrap, "diverge")[0][0]
+                   == other, 20, "unclean election of the other replica")
+        self.assertEqual(produce(cluster.brokers[other].bootstrap, "diverge",
+                                 [f"new{i}" for i in range(3)], acks="1"), [])
+        returning = cluster.brokers[old_leader]
+        returning.start()
+        wait_until(lambda: len(isr_of(cluster.bootstrap, "diverge")) == 2, 30,
+                   "the returning replica catches up")
+        self.assertIn("truncating divergent tail", returning.log())
+        # The returning replica now leads and serves the agreed log, without the lost tail.
+        cluster.brokers[other].kill()
+        wait_until(lambda: partition_info(returning.bootstrap, "diverge")[0][0] == old_leader,
+                   20, "the returning replica leads again")
+        values = [v.decode() for _, _, _, v in consume_all(returning, "diverge", 1)]
+        self.assertEqual(values, [f"ok{i}" for i in range(10)] + [f"new{i}" for i in range(3)])
+
+
+class EtcdStoreTest(unittest.TestCase):
+    def test_topics_live_in_etcd_across_restarts_of_every_broker(self):
+        cluster = TernCluster(2)
+        self.addCleanup(cluster.stop)
+        create(cluster.bootstrap, "kept", partitions=2, rf=2,
+               config={"retention.ms": "3600000"})
+        for b in cluster.brokers.values():
+            b.stop()
+        for b in cluster.brokers.values():
+            b.start()
+        info = wait_until(lambda: partition_info(cluster.bootstrap, "kept"), 15, "topic back")
+        self.assertEqual(sorted(info), [0, 1])
+        from confluent_kafka.admin import AdminClient, ConfigResource
+        admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+        res = ConfigResource(ConfigResource.Type.TOPIC, "kept")
+        configs = admin.describe_configs([res])[res].result(10)
+        self.assertEqual(configs["retention.ms"].value, "3600000")
+
+    def test_unreachable_etcd_stops_the_broker_with_a_message(self):
+        b = TernBroker(overrides={"metadata.store": f"etcd://127.0.0.1:{free_port()}"},
+                       ready_timeout=20)
+        self.addCleanup(b.cleanup)
+        with self.assertRaises(BrokerStartError):
+            b.start()
+        self.assertIn("metadata.store: etcd unreachable", b.all_logs())
+
+
+if __name__ == "__main__":
+    unittest.main()
