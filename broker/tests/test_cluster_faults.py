@@ -99,3 +99,204 @@ class LostWriteCheck(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def java_hash(s):
+    h = 0
+    for c in s.encode():
+        h = (31 * h + c) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def offsets_partition(group, partitions=50):
+    h = java_hash(group)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
+
+
+def count_growth(producer, seconds):
+    before = len(producer.acked)
+    time.sleep(seconds)
+    return len(producer.acked) - before
+
+
+def check_nothing_lost(test, cluster, topic, partitions, producer, watcher, lines):
+    final = consume_all(cluster, topic, partitions, timeout=120)
+    by_offset = {(p, o): v.decode() for p, o, _, v in final}
+    values = [v.decode() for _, _, _, v in final]
+    present = set(values)
+    missing = [v for v in producer.acked if v not in present]
+    vanished = [] if watcher is None else \
+        [(at, v) for at, v in watcher.seen.items() if by_offset.get(at) != v]
+    lines = lines + [
+        f"produced {producer.sent}, acknowledged {len(producer.acked)}, "
+        f"delivery errors {len(producer.errors)}",
+        f"log holds {len(final)} records; duplicates {len(values) - len(present)}; "
+        f"acknowledged but missing {len(missing)}"
+        + ("" if watcher is None else f"; seen but later vanished {len(vanished)}")]
+    report = verdict(test.id().split(".")[-1], lines)
+    test.assertEqual(missing, [], report)
+    test.assertEqual(len(values), len(present), report)
+    test.assertEqual(vanished, [], report)
+    return report
+
+
+class FollowerKilledTest(unittest.TestCase):
+    def test_isr_shrinks_writes_continue_and_the_follower_rejoins(self):
+        cluster = TernCluster(3)
+        self.addCleanup(cluster.stop)
+        topic = "follower-kill"
+        create_replicated_topic(cluster, topic, 1)
+        producer = AckedProducer(cluster.bootstrap, topic, 1, rate=1000)
+        producer.start()
+        time.sleep(2)
+        leader = partition_info(cluster.bootstrap, topic)[0][0]
+        follower = next(n for n in (1, 2, 3) if n != leader)
+        killed = time.monotonic()
+        cluster.brokers[follower].kill()
+        wait_until(lambda: len(partition_info(cluster.bootstrap, topic)[0][2]) == 2, 15,
+                   "ISR shrinks")
+        shrink = time.monotonic() - killed
+        acked_while_down = count_growth(producer, 3)
+        restarted = time.monotonic()
+        cluster.brokers[follower].start()
+        wait_until(lambda: len(partition_info(cluster.bootstrap, topic)[0][2]) == 3, 30,
+                   "the follower rejoins the ISR")
+        rejoin = time.monotonic() - restarted
+        time.sleep(1)
+        producer.finish()
+        self.assertGreater(acked_while_down, 1000, "acks=all writes continued with ISR 2 >= 2")
+        check_nothing_lost(self, cluster, topic, 1, producer, None, [
+            f"follower {follower} killed: ISR shrank in {shrink:.2f} s",
+            f"{acked_while_down} acks=all writes acknowledged in 3 s with the follower down",
+            f"restarted: back in the ISR in {rejoin:.2f} s"])
+
+
+class PausedLeaderTest(unittest.TestCase):
+    def test_paused_leader_is_replaced_and_then_accepts_no_acks_all_write(self):
+        import kafka_wire as kw
+        cluster = TernCluster(3)
+        self.addCleanup(cluster.stop)
+        topic = "paused-leader"
+        create_replicated_topic(cluster, topic, 1)
+        producer = AckedProducer(cluster.bootstrap, topic, 1, rate=500)
+        producer.start()
+        time.sleep(2)
+        leader = partition_info(cluster.bootstrap, topic)[0][0]
+        old = cluster.brokers[leader]
+        others = ",".join(b.bootstrap for n, b in cluster.brokers.items() if n != leader)
+        conn = kw.Conn(old.port)
+        self.addCleanup(conn.close)
+        os.kill(old.pid, signal.SIGSTOP)
+        paused = time.monotonic()
+        try:
+            # Queued in the socket while the leader sleeps: the first thing it reads on waking.
+            conn.request(kw.PRODUCE, 3, kw.produce_v3_body(
+                topic, 0, kw.record_batch([(None, b"from-the-past")]), acks=-1))
+            new_leader = wait_until(
+                lambda: (lambda l: l if l not in (-1, leader) else None)(
+                    partition_info(others, topic)[0][0]), 20, "a new leader while paused")
+            elected = time.monotonic() - paused
+            time.sleep(1)
+        finally:
+            os.kill(old.pid, signal.SIGCONT)
+        resp = conn.recv_frame()
+        parts, _ = kw.parse_produce_v3_response(resp[4:])
+        queued_error = parts[0][2]
+        wait_until(lambda: partition_info(old.bootstrap, topic)[0][0] == new_leader, 15,
+                   "the old leader steps down")
+        err, _ = kw.produce(conn, topic, 0, kw.record_batch([(None, b"late")]), acks=-1)
+        time.sleep(1)
+        producer.finish()
+        report = check_nothing_lost(self, cluster, topic, 1, producer, None, [
+            f"leader {leader} paused (SIGSTOP); broker {new_leader} elected after {elected:.2f} s",
+            f"acks=all produce queued during the pause answered with error {queued_error}",
+            f"acks=all produce to the old leader after it woke: error {err}"])
+        self.assertEqual(queued_error, 6, report)  # NOT_LEADER_OR_FOLLOWER
+        self.assertEqual(err, 6, report)
+        values = [v for _, _, _, v in consume_all(cluster, topic, 1)]
+        self.assertNotIn(b"from-the-past", values)
+        self.assertNotIn(b"late", values)
+
+
+class EtcdOutageTest(unittest.TestCase):
+    OUTAGE = float(os.environ.get("TERN_ETCD_OUTAGE_SECONDS", "30"))
+
+    def test_leaders_keep_serving_while_etcd_is_down_and_nothing_changes(self):
+        cluster = TernCluster(3)
+        self.addCleanup(cluster.stop)
+        topic = "etcd-outage"
+        create_replicated_topic(cluster, topic, 3)
+        producer = AckedProducer(cluster.bootstrap, topic, 3, rate=1000)
+        watcher = WatchingConsumer(cluster.bootstrap, topic, 3)
+        producer.start()
+        watcher.start()
+        time.sleep(2)
+        before = partition_info(cluster.bootstrap, topic)
+        cluster.etcd.halt()
+        acked_during = count_growth(producer, self.OUTAGE)
+        seen_before_restart = len(watcher.seen)
+        during = partition_info(cluster.bootstrap, topic)
+        cluster.etcd.start()
+        time.sleep(5)
+        after = wait_until(lambda: (lambda i: i if all(len(isr) == 3 for _, _, isr in i.values())
+                                    else None)(partition_info(cluster.bootstrap, topic)),
+                           30, "converged with full ISRs")
+        time.sleep(1)
+        producer.finish()
+        watcher.finish()
+        leaders = lambda info: {p: v[0] for p, v in info.items()}
+        report = check_nothing_lost(self, cluster, topic, 3, producer, watcher, [
+            f"etcd stopped for {self.OUTAGE:.0f} s: {acked_during} acks=all writes acknowledged "
+            f"meanwhile; the consumer had seen {seen_before_restart}",
+            f"leaders before {leaders(before)}, during {leaders(during)}, after {leaders(after)}"])
+        self.assertGreater(acked_during, 0, report)
+        self.assertEqual(leaders(before), leaders(during), report)
+        self.assertEqual(leaders(before), leaders(after), report)
+
+
+class CoordinatorFailoverTest(unittest.TestCase):
+    def test_group_keeps_consuming_after_its_coordinator_is_killed(self):
+        from confluent_kafka import Consumer, TopicPartition
+        cluster = TernCluster(3)
+        self.addCleanup(cluster.stop)
+        topic, group = "coordinated", "failover-group"
+        create_replicated_topic(cluster, topic, 2)
+        producer = AckedProducer(cluster.bootstrap, topic, 2, rate=500)
+        producer.start()
+        consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": group,
+                             "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                             "session.timeout.ms": 6000, "heartbeat.interval.ms": 500})
+        consumer.subscribe([topic])
+        consumed = []
+
+        def consume_for(seconds):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                m = consumer.poll(0.2)
+                if m is not None and not m.error():
+                    consumed.append(m.value().decode())
+                    if len(consumed) % 100 == 0:
+                        consumer.commit(asynchronous=False)
+
+        consume_for(6)
+        consumer.commit(asynchronous=False)
+        committed_before = {tp.partition: tp.offset for tp in consumer.committed(
+            [TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=10)}
+        part = offsets_partition(group)
+        coordinator = partition_info(cluster.bootstrap, "__consumer_offsets")[part][0]
+        cluster.brokers[coordinator].kill()
+        n_before = len(consumed)
+        consume_for(15)
+        consumer.commit(asynchronous=False)
+        committed_after = {tp.partition: tp.offset for tp in consumer.committed(
+            [TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=10)}
+        consumer.close()
+        producer.finish()
+        report = verdict("coordinator failover", [
+            f"coordinator {coordinator} (leader of __consumer_offsets-{part}) killed",
+            f"consumed {n_before} before, {len(consumed) - n_before} in the 15 s after",
+            f"committed before {committed_before}, after {committed_after}"])
+        self.assertGreater(len(consumed) - n_before, 1000, report)
+        for p in (0, 1):
+            self.assertGreaterEqual(committed_after[p], committed_before[p], report)
+            self.assertGreater(committed_before[p], 0, report)
