@@ -234,7 +234,9 @@ result<api_response> api_core::list_objects(const context& ctx) const {
   const auto& [labels, fields] = *sel;
 
   long long limit = 0;
-  if (auto l = ctx.query.get("limit")) {
+  // resourceVersion=0 lists are served from the watch cache, which ignores limit.
+  const bool from_cache = ctx.query.value("resourceVersion") == "0";
+  if (auto l = ctx.query.get("limit"); l && !from_cache) {
     try {
       limit = std::stoll(*l);
     } catch (const std::exception&) {

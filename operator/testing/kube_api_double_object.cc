@@ -66,10 +66,10 @@ json yaml_scalar(const YAML::Node& node) {
   const std::string& s = node.Scalar();
   if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return s;
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  static const std::set<std::string> kTrue = {"true", "True", "TRUE", "yes", "Yes", "YES",
-                                              "on",   "On",   "ON",   "y",   "Y"};
-  static const std::set<std::string> kFalse = {"false", "False", "FALSE", "no", "No", "NO",
-                                               "off",   "Off",   "OFF",   "n",  "N"};
+  // YAML 1.2 core schema: "yes", "on" and "y" stay strings, as they do when the server decodes
+  // YAML into a typed object's string fields.
+  static const std::set<std::string> kTrue = {"true", "True", "TRUE"};
+  static const std::set<std::string> kFalse = {"false", "False", "FALSE"};
   if (kTrue.count(s)) return true;
   if (kFalse.count(s)) return false;
   static const std::regex kInt("[-+]?(0|[1-9][0-9_]*)");

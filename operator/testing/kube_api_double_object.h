@@ -46,7 +46,8 @@ bool is_valid_base64(const std::string& value);
 std::string base64_encode(std::string_view bytes);
 std::string base64_decode(std::string_view text);  // skips invalid characters
 
-// Converts YAML as sigs.k8s.io/yaml does (YAML 1.1 booleans, numbers for plain scalars).
+// Converts YAML to JSON with the YAML 1.2 core schema: plain scalars that read as null, booleans
+// or numbers become those; quoted scalars and everything else are strings.
 // Throws std::runtime_error on malformed YAML.
 std::vector<json> parse_yaml_documents(const std::string& text);
 
