@@ -56,12 +56,10 @@ asio::awaitable<void> admin_server::serve(asio::ip::tcp::socket socket) {
       co_await http::async_read(socket, buffer, req, asio::use_awaitable);
       std::string path(req.target());
       if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
-      http_reply reply;
-      if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        reply = {405, "application/json", R"({"error":"only GET is supported"})"};
-      } else {
-        reply = router_(path);
-      }
+      const std::string method = req.method() == http::verb::head
+                                      ? std::string("GET")
+                                      : std::string(http::to_string(req.method()));
+      http_reply reply = router_(method, path);
       http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
       res.set(http::field::server, "tern");
       res.set(http::field::content_type, reply.content_type);

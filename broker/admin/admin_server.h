@@ -1,4 +1,4 @@
-// The broker's HTTP endpoint (Boost.Beast): /healthz, /readyz and /metrics.
+// The broker's HTTP endpoint (Boost.Beast): health, metrics and the admin API.
 #pragma once
 
 #include <expected>
@@ -14,8 +14,8 @@ struct http_reply {
   std::string body;
 };
 
-// Routes a GET path to a reply; unknown paths get 404.
-using http_router = std::function<http_reply(const std::string& path)>;
+// Routes a request (method such as "GET" or "POST", and path) to a reply.
+using http_router = std::function<http_reply(const std::string& method, const std::string& path)>;
 
 class admin_server {
  public:

@@ -17,6 +17,20 @@ bool partition_state::has_replica(int32_t id) const {
   return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
 }
 
+std::vector<int32_t> partition_state::target() const {
+  std::vector<int32_t> out;
+  for (int32_t r : replicas)
+    if (std::find(removing.begin(), removing.end(), r) == removing.end()) out.push_back(r);
+  return out;
+}
+
+std::vector<int32_t> partition_state::original() const {
+  std::vector<int32_t> out;
+  for (int32_t r : replicas)
+    if (std::find(adding.begin(), adding.end(), r) == adding.end()) out.push_back(r);
+  return out;
+}
+
 const versioned_partition* cluster_view::find(const partition_ref& p) const {
   auto it = partitions.find(p);
   return it == partitions.end() ? nullptr : &it->second;
@@ -28,7 +42,8 @@ json to_json(const partition_state& s) {
             {"leader_epoch", s.leader_epoch},
             {"leader_incarnation", s.leader_incarnation},
             {"isr", s.isr}};
-  if (!s.target_replicas.empty()) j["target_replicas"] = s.target_replicas;
+  if (!s.adding.empty()) j["adding"] = s.adding;
+  if (!s.removing.empty()) j["removing"] = s.removing;
   return j;
 }
 
@@ -40,7 +55,8 @@ std::optional<partition_state> partition_state_from_json(const json& j) {
     s.leader_epoch = j.at("leader_epoch").get<int32_t>();
     s.leader_incarnation = j.value("leader_incarnation", "");
     s.isr = j.at("isr").get<std::vector<int32_t>>();
-    s.target_replicas = j.value("target_replicas", std::vector<int32_t>{});
+    s.adding = j.value("adding", std::vector<int32_t>{});
+    s.removing = j.value("removing", std::vector<int32_t>{});
     return s;
   } catch (const json::exception&) {
     return std::nullopt;

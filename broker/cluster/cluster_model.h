@@ -32,11 +32,18 @@ struct partition_state {
   // incarnation and must not carry on as leader without an election.
   std::string leader_incarnation;
   std::vector<int32_t> isr;
-  // Where a reassignment is moving the replicas; empty when none is in progress.
-  std::vector<int32_t> target_replicas;
+  // A reassignment in progress: replicas being added (they are in `replicas` already and
+  // catch up as followers) and replicas leaving once every target replica is in sync.
+  std::vector<int32_t> adding;
+  std::vector<int32_t> removing;
 
   bool in_isr(int32_t id) const;
   bool has_replica(int32_t id) const;
+  bool reassigning() const { return !adding.empty() || !removing.empty(); }
+  // Where a reassignment ends: the replicas without the leaving ones.
+  std::vector<int32_t> target() const;
+  // Where a cancelled reassignment returns: the replicas without the added ones.
+  std::vector<int32_t> original() const;
   bool operator==(const partition_state&) const = default;
 };
 

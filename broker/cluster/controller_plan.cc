@@ -70,25 +70,25 @@ std::optional<partition_state> next_state(const cluster_view& v, const partition
   bool must_elect = !leader_alive(v, s);
   std::optional<int32_t> preferred;
 
-  if (!n.target_replicas.empty()) {
+  if (n.reassigning()) {
     // Finish a reassignment once every target replica is in sync.
-    const bool done = std::all_of(n.target_replicas.begin(), n.target_replicas.end(),
+    const auto target = n.target();
+    const bool done = std::all_of(target.begin(), target.end(),
                                   [&](int32_t r) { return contains(n.isr, r); });
     if (done) {
-      n.replicas = n.target_replicas;
+      n.replicas = target;
       std::erase_if(n.isr, [&](int32_t r) { return !contains(n.replicas, r); });
-      n.target_replicas.clear();
+      n.adding.clear();
+      n.removing.clear();
       if (!contains(n.replicas, n.leader)) must_elect = true;
-    } else {
-      n.replicas = replicas_during_reassignment(n.replicas, n.target_replicas);
     }
   } else if (std::any_of(n.replicas.begin(), n.replicas.end(),
                          [&](int32_t r) { return v.draining.contains(r); })) {
-    if (auto target = drain_target(v, n, load)) {
-      n.target_replicas = *target;
-      n.replicas = replicas_during_reassignment(n.replicas, *target);
-    }
+    if (auto target = drain_target(v, n, load)) n = start_reassignment(n, *target);
   }
+
+  // A cancelled reassignment may leave the leader outside the replicas.
+  if (n.leader >= 0 && !contains(n.replicas, n.leader)) must_elect = true;
 
   // Dead followers leave the ISR at once instead of after replica.lag.time.max.ms.
   std::vector<int32_t> live_isr;
@@ -138,12 +138,24 @@ std::optional<partition_state> next_state(const cluster_view& v, const partition
 
 }  // namespace
 
-std::vector<int32_t> replicas_during_reassignment(const std::vector<int32_t>& current,
-                                                  const std::vector<int32_t>& target) {
-  std::vector<int32_t> out = target;
-  for (int32_t r : current)
-    if (!contains(out, r)) out.push_back(r);
-  return out;
+partition_state start_reassignment(const partition_state& current,
+                                   const std::vector<int32_t>& target) {
+  partition_state n = current;
+  // A reassignment already running starts over from where it began.
+  const auto original = current.original();
+  n.replicas = target;
+  n.adding.clear();
+  n.removing.clear();
+  for (int32_t r : target)
+    if (!contains(original, r)) n.adding.push_back(r);
+  for (int32_t r : original)
+    if (!contains(target, r)) {
+      n.removing.push_back(r);
+      n.replicas.push_back(r);
+    }
+  // Replicas that were being added and are no longer wanted leave the ISR at once.
+  std::erase_if(n.isr, [&](int32_t r) { return !contains(n.replicas, r); });
+  return n;
 }
 
 partition_state initial_partition_state(const cluster_view& v,
@@ -188,7 +200,7 @@ std::vector<partition_write> plan_partition_changes(const cluster_view& v,
       }
       if (auto n = next_state(v, current->state, settings, rebalance_leaders, load)) {
         std::string reason = n->leader != current->state.leader ? "leader election" : "isr change";
-        if (n->target_replicas != current->state.target_replicas ||
+        if (n->adding != current->state.adding || n->removing != current->state.removing ||
             n->replicas != current->state.replicas)
           reason = "reassignment";
         out.push_back({ref, current->mod_revision, std::move(n), std::move(reason)});

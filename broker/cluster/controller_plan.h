@@ -34,9 +34,10 @@ std::vector<partition_write> plan_partition_changes(const cluster_view& view,
 partition_state initial_partition_state(const cluster_view& view,
                                         const std::vector<int32_t>& replicas);
 
-// The replicas a reassignment to `target` keeps while it runs: the target, then the old
-// replicas that are leaving (they stay until the new ones are in sync).
-std::vector<int32_t> replicas_during_reassignment(const std::vector<int32_t>& current,
-                                                  const std::vector<int32_t>& target);
+// Starts moving a partition's replicas to `target`: the state keeps the target replicas,
+// then the leaving ones (until every target replica is in sync), and notes which are added
+// and which removed. Also used to change or cancel (target = original) a reassignment.
+partition_state start_reassignment(const partition_state& current,
+                                   const std::vector<int32_t>& target);
 
 }  // namespace tern::cluster

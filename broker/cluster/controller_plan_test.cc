@@ -131,8 +131,10 @@ TEST(ControllerPlan, DrainingBrokerGetsItsReplicasMovedAndFinishesWhenInSync) {
   v.partitions[{"orders", 0}] = {led_by(1, {1, 2, 3}), 17};
   v.draining = {1};
   const auto start = only(plan_partition_changes(v, {}, false));
-  EXPECT_EQ(start.state->target_replicas, (std::vector<int32_t>{4, 2, 3}));
+  EXPECT_EQ(start.state->target(), (std::vector<int32_t>{4, 2, 3}));
   EXPECT_EQ(start.state->replicas, (std::vector<int32_t>{4, 2, 3, 1}));
+  EXPECT_EQ(start.state->adding, (std::vector<int32_t>{4}));
+  EXPECT_EQ(start.state->removing, (std::vector<int32_t>{1}));
   EXPECT_EQ(start.state->leader, 1);  // stays until the new replica is in sync
   auto moving = *start.state;
   v.partitions[{"orders", 0}] = {moving, 18};
@@ -141,10 +143,20 @@ TEST(ControllerPlan, DrainingBrokerGetsItsReplicasMovedAndFinishesWhenInSync) {
   v.partitions[{"orders", 0}] = {moving, 19};
   const auto done = only(plan_partition_changes(v, {}, false));
   EXPECT_EQ(done.state->replicas, (std::vector<int32_t>{4, 2, 3}));
-  EXPECT_TRUE(done.state->target_replicas.empty());
+  EXPECT_FALSE(done.state->reassigning());
   EXPECT_EQ(done.state->leader, 4);  // the new preferred replica, now in sync
   EXPECT_EQ(done.state->leader_epoch, 5);
   EXPECT_EQ(done.state->isr, (std::vector<int32_t>{2, 3, 4}));
+}
+
+TEST(ControllerPlan, CancellingAReassignmentReturnsToTheOriginalReplicas) {
+  auto s = start_reassignment(led_by(1, {1, 2, 3}), {1, 2, 4});
+  EXPECT_EQ(s.replicas, (std::vector<int32_t>{1, 2, 4, 3}));
+  s.isr = {1, 2, 3, 4};
+  auto back = start_reassignment(s, s.original());
+  EXPECT_EQ(back.replicas, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_FALSE(back.reassigning());
+  EXPECT_EQ(back.isr, (std::vector<int32_t>{1, 2, 3}));
 }
 
 TEST(ControllerPlan, StatesOfDeletedTopicsAreRemoved) {

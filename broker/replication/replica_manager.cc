@@ -73,7 +73,7 @@ void replica_manager::apply_view(cluster::cluster_agent::view_ptr view) {
     const auto& s = vp.state;
     auto topic = view_->topics.find(ref.topic);
     if (topic == view_->topics.end()) continue;
-    if (!s.has_replica(self) && !contains(s.target_replicas, self)) continue;
+    if (!s.has_replica(self)) continue;
     auto [it, created] = replicas_.try_emplace(ref);
     partition_replica& r = it->second;
     if (created) {
@@ -105,6 +105,11 @@ void replica_manager::apply_view(cluster::cluster_agent::view_ptr view) {
       r.leading = false;
       r.followers.clear();
     } else {
+      // Replicas added by a reassignment start being tracked; removed ones stop.
+      const int64_t now = wall_ms();
+      for (int32_t f : s.replicas)
+        if (f != self && !r.followers.contains(f)) r.followers[f].last_caught_up_ms = now;
+      std::erase_if(r.followers, [&](const auto& kv) { return !s.has_replica(kv.first); });
       update_high_watermark(r);
     }
   }
@@ -129,14 +134,46 @@ void replica_manager::apply_view(cluster::cluster_agent::view_ptr view) {
   on_progress_();
 }
 
+asio::awaitable<bool> replica_manager::write_state(cluster::partition_write write) {
+  auto done = std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+  auto result = std::make_shared<std::optional<bool>>();
+  agent_.submit(std::move(write), [this, done, result](bool written) {
+    asio::post(ioc_, [done, result, written] {
+      *result = written;
+      done->cancel();
+    });
+  });
+  while (!*result) {
+    boost::system::error_code ec;
+    co_await done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return **result;
+}
+
+asio::awaitable<bool> replica_manager::await_view(
+    std::function<bool(const cluster::cluster_view&)> done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  agent_.refresh_soon();
+  while (!done(*view_)) {
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    co_await sleep_for(ioc_, std::chrono::milliseconds(20));
+  }
+  co_return true;
+}
+
+asio::awaitable<void> replica_manager::await_view_after(int64_t revision,
+                                                        std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (view_->revision <= revision && std::chrono::steady_clock::now() < deadline)
+    co_await sleep_for(ioc_, std::chrono::milliseconds(20));
+}
+
 void replica_manager::become_leader(partition_replica& r) {
   r.leading = true;
   r.needs_truncation = true;  // for when it follows again
   r.followers.clear();
   const int64_t now = wall_ms();
   for (int32_t f : r.state.replicas)
-    if (f != settings_.node_id) r.followers[f].last_caught_up_ms = now;
-  for (int32_t f : r.state.target_replicas)
     if (f != settings_.node_id) r.followers[f].last_caught_up_ms = now;
   r.log->epochs().assign(r.state.leader_epoch, r.log->log_end_offset());
   spdlog::info("{}-{}: leader (epoch {}, ISR size {}, log end {})", r.ref.topic, r.ref.partition,
@@ -208,10 +245,12 @@ void replica_manager::propose_isr(partition_replica& r, std::vector<int32_t> isr
   next.isr = std::move(isr);
   spdlog::info("{}-{}: ISR change ({}): {} -> {} members", r.ref.topic, r.ref.partition, why,
                r.state.isr.size(), next.isr.size());
-  agent_.submit({r.ref, r.mod_revision, next, why}, [this, ref = r.ref](bool written) {
-    asio::post(ioc_, [this, ref, written] {
+  const bool shrink = next.isr.size() < r.state.isr.size();
+  agent_.submit({r.ref, r.mod_revision, next, why}, [this, ref = r.ref, shrink](bool written) {
+    asio::post(ioc_, [this, ref, written, shrink] {
       if (stopped_) return;
       if (!written) spdlog::info("{}-{}: ISR change lost a race; retrying", ref.topic, ref.partition);
+      if (written) ++(shrink ? isr_shrinks_ : isr_expands_);
       if (auto* p = find(ref)) p->isr_change_pending = false;
     });
   });

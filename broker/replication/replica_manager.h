@@ -90,6 +90,15 @@ class replica_manager {
   // After an append as leader: with no other in-sync replica the high watermark moves now.
   void after_leader_append(partition_replica& r);
 
+  // Writes a partition state through the agent with compare-and-swap; true when written
+  // (false: the state changed meanwhile, or etcd refused).
+  boost::asio::awaitable<bool> write_state(cluster::partition_write write);
+  // Waits until `done` holds for the applied view (checked as views arrive), or `timeout`.
+  boost::asio::awaitable<bool> await_view(std::function<bool(const cluster::cluster_view&)> done,
+                                          std::chrono::milliseconds timeout);
+  // Waits until a view at least as new as the last write has been applied, or `timeout`.
+  boost::asio::awaitable<void> await_view_after(int64_t revision, std::chrono::milliseconds timeout);
+
   // Partition counts for metrics and health.
   struct health {
     int32_t leaders = 0;
@@ -98,6 +107,9 @@ class replica_manager {
     int32_t offline = 0;  // in the whole cluster: no leader
   };
   health partition_health() const;
+  // ISR changes this broker made as a leader.
+  int64_t isr_shrinks() const { return isr_shrinks_; }
+  int64_t isr_expands() const { return isr_expands_; }
 
  private:
   void become_leader(partition_replica& r);
@@ -117,6 +129,8 @@ class replica_manager {
   std::map<cluster::partition_ref, partition_replica> replicas_;
   std::set<int32_t> fetchers_;  // leaders with a running fetch loop
   boost::asio::steady_timer isr_timer_;
+  int64_t isr_shrinks_ = 0;
+  int64_t isr_expands_ = 0;
   bool stopped_ = false;
 };
 

@@ -35,6 +35,11 @@ const std::vector<api_handler>& api_handlers() {
       {&m::delete_groups(), h::delete_groups, m::delete_groups().request.valid},
       {&m::incremental_alter_configs(), h::incremental_alter_configs,
        m::incremental_alter_configs().request.valid},
+      {&m::elect_leaders(), h::elect_leaders, m::elect_leaders().request.valid},
+      {&m::alter_partition_reassignments(), h::alter_partition_reassignments,
+       m::alter_partition_reassignments().request.valid},
+      {&m::list_partition_reassignments(), h::list_partition_reassignments,
+       m::list_partition_reassignments().request.valid},
       {&m::offset_delete(), h::offset_delete, m::offset_delete().request.valid},
       {&m::describe_cluster(), h::describe_cluster, m::describe_cluster().request.valid},
   };

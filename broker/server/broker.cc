@@ -11,6 +11,7 @@
 #include "broker/cluster/etcd_metadata_store.h"
 #include "broker/cluster/topic_json.h"
 #include "broker/storage/topic_config.h"
+#include "broker/server/admin_routes.h"
 #include "broker/server/connection.h"
 #include "broker/server/state_metrics.h"
 #include "broker/storage/fsync_observer.h"
@@ -64,8 +65,16 @@ std::expected<void, std::string> broker::start() {
   auto logs = storage::log_manager::open(config_.log_dirs);
   if (!logs) return std::unexpected(logs.error());
   logs_ = std::move(*logs);
-  // Bound before joining a cluster: the registration carries the advertised address.
+  // Bound before joining a cluster: the registration carries both addresses.
   if (auto l = bind_listener(); !l) return l;
+  admin_ = std::make_unique<admin::admin_server>(
+      ioc_, [this](const std::string& method, const std::string& path) {
+        return route_admin(*this, method, path);
+      });
+  auto admin_port = admin_->listen(config_.admin_listener.host, config_.admin_listener.port);
+  if (!admin_port) return std::unexpected(admin_port.error());
+  admin_port_ = *admin_port;
+
   topics_ = std::make_unique<topic_manager>(config_, *metadata_, *logs_);
   if (!etcd_endpoints.empty()) {
     if (auto j = join_cluster(etcd_endpoints); !j) return j;
@@ -80,11 +89,6 @@ std::expected<void, std::string> broker::start() {
   });
   storage::set_fsync_observer([m = metrics_.get()](double s) { m->observe_fsync(s); });
 
-  admin_ = std::make_unique<admin::admin_server>(
-      ioc_, [this](const std::string& path) { return route_admin(path); });
-  auto admin_port = admin_->listen(config_.admin_listener.host, config_.admin_listener.port);
-  if (!admin_port) return std::unexpected(admin_port.error());
-  admin_port_ = *admin_port;
 
   asio::co_spawn(ioc_, accept_loop(), asio::detached);
   asio::co_spawn(ioc_, housekeeping_loop(), asio::detached);
@@ -126,7 +130,10 @@ std::expected<void, std::string> broker::join_cluster(const std::string& endpoin
   s.self.host = advertised_host_;
   s.self.port = advertised_port_;
   s.self.rack = k.rack;
-  s.self.admin_url = config_.admin_listener.to_string();
+  s.self.admin_url = "http://" +
+                     (config_.admin_listener.host == "0.0.0.0" ? advertised_host_
+                                                               : config_.admin_listener.host) +
+                     ":" + std::to_string(admin_port_);
   s.self.incarnation = cluster::to_hex(cluster::random_uuid());
   s.session_timeout = std::chrono::milliseconds(k.session_timeout_ms);
   s.heartbeat_interval = std::chrono::milliseconds(k.heartbeat_interval_ms);
@@ -190,18 +197,6 @@ void broker::on_view(cluster::cluster_agent::view_ptr view) {
     if (t != replicas_->view().topics.end())
       r.log->set_config(storage::resolve_topic_config(config_.topic_defaults, t->second.configs));
   }
-}
-
-admin::http_reply broker::route_admin(const std::string& path) {
-  if (path == "/healthz") return {200, "application/json", R"({"status":"ok"})"};
-  if (path == "/metrics") return {200, "text/plain; version=0.0.4", metrics_->scrape()};
-  if (path == "/readyz") {
-    nlohmann::json j;
-    j["ready"] = ready_;
-    j["reason"] = ready_ ? "metadata loaded, listeners bound" : "starting";
-    return {ready_ ? 200u : 503u, "application/json", j.dump()};
-  }
-  return {404, "application/json", R"({"error":"not found"})"};
 }
 
 void broker::stop() {

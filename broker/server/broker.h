@@ -66,7 +66,6 @@ class broker {
   std::expected<void, std::string> join_cluster(const std::string& endpoints);
   void on_view(cluster::cluster_agent::view_ptr view);
   boost::asio::awaitable<void> accept_loop();
-  admin::http_reply route_admin(const std::string& path);
   boost::asio::awaitable<void> housekeeping_loop();
   boost::asio::awaitable<void> cleaner_loop();
 

@@ -71,11 +71,19 @@ void collect_partitions(broker& b, admin::partition_detail detail,
       add_sample(end, {{"topic", name}}, static_cast<double>(t.end));
     }
   }
-  add_sample(leaders, {}, static_cast<double>(count));
+  if (b.replicas() != nullptr) {
+    const auto h = b.replicas()->partition_health();
+    add_sample(leaders, {}, h.leaders);
+    add_sample(under_replicated, {}, h.under_replicated);
+    add_sample(under_min_isr, {}, h.under_min_isr);
+    add_sample(offline, {}, h.offline);
+  } else {
+    add_sample(leaders, {}, static_cast<double>(count));
+    add_sample(under_replicated, {}, 0);
+    add_sample(under_min_isr, {}, static_cast<double>(below_min_isr));
+    add_sample(offline, {}, 0);
+  }
   add_sample(replicas, {}, static_cast<double>(count));
-  add_sample(under_replicated, {}, 0);
-  add_sample(under_min_isr, {}, static_cast<double>(below_min_isr));
-  add_sample(offline, {}, 0);
   for (auto* f : {&parts, &size, &segments, &end, &p_start, &p_end, &p_hw, &p_size, &p_segments,
                   &leaders, &replicas, &under_replicated, &under_min_isr, &offline})
     out.push_back(std::move(*f));
@@ -119,13 +127,20 @@ void collect_groups(broker& b, admin::partition_detail detail,
 void collect_cluster_and_disk(broker& b, std::vector<prometheus::MetricFamily>& out) {
   auto controller =
       gauge_family("tern_active_controller", "1 when this broker is the active controller");
-  add_sample(controller, {}, 1);  // single-node mode: always
   auto brokers = gauge_family("tern_brokers", "Brokers this broker knows to be alive");
-  add_sample(brokers, {}, 1);
   auto shrinks = counter_family("tern_isr_shrinks_total", "Replicas dropped from an ISR");
-  add_sample(shrinks, {}, 0);
   auto expands = counter_family("tern_isr_expands_total", "Replicas added back to an ISR");
-  add_sample(expands, {}, 0);
+  if (b.replicas() != nullptr) {
+    add_sample(controller, {}, b.agent()->is_controller() ? 1 : 0);
+    add_sample(brokers, {}, static_cast<double>(b.replicas()->view().brokers.size()));
+    add_sample(shrinks, {}, static_cast<double>(b.replicas()->isr_shrinks()));
+    add_sample(expands, {}, static_cast<double>(b.replicas()->isr_expands()));
+  } else {
+    add_sample(controller, {}, 1);  // single-node mode: always
+    add_sample(brokers, {}, 1);
+    add_sample(shrinks, {}, 0);
+    add_sample(expands, {}, 0);
+  }
   auto info = gauge_family("tern_build_info", "Always 1; labels name the broker's version");
   add_sample(info, {{"version", "0.1.0"}, {"node_id", std::to_string(b.node_id())}}, 1);
   auto free = gauge_family("tern_log_dir_free_bytes", "Bytes free on the file system of a log dir");

@@ -165,7 +165,8 @@ topic_result topic_manager::remove(const std::string& name) {
 }
 
 topic_result topic_manager::add_partitions(const std::string& name, int32_t total,
-                                           bool validate_only) {
+                                           bool validate_only,
+                                           const std::vector<std::vector<int32_t>>& assignment) {
   auto t = store_.find_topic(name);
   if (!t)
     return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
@@ -174,8 +175,14 @@ topic_result topic_manager::add_partitions(const std::string& name, int32_t tota
                 "Topic currently has " + std::to_string(t->partitions) +
                     " partitions, which is higher than the requested " + std::to_string(total) +
                     ".");
+  if (!assignment.empty() && static_cast<int32_t>(assignment.size()) != total - t->partitions)
+    return fail(error_code::invalid_replica_assignment,
+                "Increasing the number of partitions by " + std::to_string(total - t->partitions) +
+                    " but " + std::to_string(assignment.size()) + " assignments provided.");
   if (view_) {
-    auto p = place(name, t->partitions, total, t->replication_factor);
+    auto p = assignment.empty()
+                 ? place(name, t->partitions, total, t->replication_factor)
+                 : std::expected<std::vector<std::vector<int32_t>>, topic_result>(assignment);
     if (!p) return p.error();
     if (validate_only) return {};
     // Partitions created before assignments were recorded keep an empty list; the controller

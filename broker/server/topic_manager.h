@@ -54,7 +54,9 @@ class topic_manager {
                       const std::map<std::string, std::string>& configs, bool validate_only,
                       const std::vector<std::vector<int32_t>>& assignment = {});
   topic_result remove(const std::string& name);
-  topic_result add_partitions(const std::string& name, int32_t total, bool validate_only);
+  // `assignment`: replicas of each new partition chosen by the client (empty: placed here).
+  topic_result add_partitions(const std::string& name, int32_t total, bool validate_only,
+                              const std::vector<std::vector<int32_t>>& assignment = {});
   // Replaces all overrides (AlterConfigs) or applies changes (IncrementalAlterConfigs).
   topic_result alter_configs(const std::string& name, const std::vector<config_change>& changes,
                              bool incremental, bool validate_only);

@@ -300,3 +300,81 @@ class CoordinatorFailoverTest(unittest.TestCase):
         for p in (0, 1):
             self.assertGreaterEqual(committed_after[p], committed_before[p], report)
             self.assertGreater(committed_before[p], 0, report)
+
+
+class ReassignmentTest(unittest.TestCase):
+    """Replicas moved between brokers under load, with AlterPartitionReassignments and with
+    the admin API's drain; nothing is lost and consumers continue."""
+
+    def test_move_replicas_under_load_then_drain_a_broker(self):
+        import json
+        import urllib.request
+        import kafka_wire as kw
+        from cluster_admin_wire import alter_reassignments, elect_preferred_leaders, \
+            list_reassignments
+        cluster = TernCluster(4)
+        self.addCleanup(cluster.stop)
+        topic = "moving"
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+        admin.create_topics([NewTopic(topic, 2, replica_assignment=[[1, 2, 3], [2, 3, 1]],
+                                      config={"min.insync.replicas": "2"})])[topic].result(15)
+        wait_until(lambda: all(len(isr) == 3 for _, _, isr in
+                               partition_info(cluster.bootstrap, topic).values()), 15, "in sync")
+        producer = AckedProducer(cluster.bootstrap, topic, 2, rate=1000)
+        watcher = WatchingConsumer(cluster.bootstrap, topic, 2)
+        producer.start()
+        watcher.start()
+        time.sleep(2)
+        conn = kw.Conn(cluster.brokers[4].port)
+        self.addCleanup(conn.close)
+        bad = alter_reassignments(conn, {(topic, 0): [1, 1, 2], (topic, 1): [2, 3, 9]})
+        self.assertEqual(bad[(topic, 0)][0], 39)  # INVALID_REPLICA_ASSIGNMENT
+        self.assertEqual(bad[(topic, 1)][0], 39)
+        self.assertEqual(alter_reassignments(conn, {(topic, 1): None})[(topic, 1)][0], 85)
+        started = time.monotonic()
+        # Partition 0 moves off its leader (1) entirely; partition 1 swaps a follower.
+        result = alter_reassignments(conn, {(topic, 0): [4, 2, 3], (topic, 1): [2, 4, 1]})
+        self.assertEqual(result, {(topic, 0): (0, None), (topic, 1): (0, None)})
+        wait_until(lambda: {p: sorted(r) for p, (_, r, _) in
+                            partition_info(cluster.bootstrap, topic).items()}
+                   == {0: [2, 3, 4], 1: [1, 2, 4]} and not list_reassignments(conn),
+                   60, "the reassignment completes")
+        moved = time.monotonic() - started
+        info = partition_info(cluster.bootstrap, topic)
+        self.assertIn(info[0][0], [2, 3, 4], "leadership left broker 1")
+        self.assertEqual(sorted(os.listdir(cluster.brokers[1].data_dir)).count(f"{topic}-0"), 0,
+                         "broker 1 removed the replica it no longer holds")
+        elect = elect_preferred_leaders(conn, topic, [0, 1])
+
+        # Drain broker 2 through the admin API: every replica and leadership moves off it.
+        admin = cluster.brokers[3].admin_url
+        req = urllib.request.Request(f"{admin}/v1/brokers/2/drain", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 202)
+        drain_started = time.monotonic()
+
+        def drained():
+            with urllib.request.urlopen(f"{admin}/v1/brokers/2/drain", timeout=5) as r:
+                doc = json.loads(r.read())
+            return doc if doc["drained"] else None
+        progress = wait_until(drained, 90, "broker 2 drained")
+        drain_seconds = time.monotonic() - drain_started
+        info = partition_info(cluster.bootstrap, topic)
+        with urllib.request.urlopen(f"{admin}/v1/cluster", timeout=5) as r:
+            health = json.loads(r.read())
+        time.sleep(1)
+        producer.finish()
+        watcher.finish()
+        report = check_nothing_lost(self, cluster, topic, 2, producer, watcher, [
+            f"AlterPartitionReassignments moved both partitions in {moved:.1f} s under load",
+            f"preferred election afterwards: {elect}",
+            f"drain of broker 2 finished in {drain_seconds:.1f} s: {progress}",
+            f"replicas now {({p: r for p, (_, r, _) in info.items()})}",
+            f"cluster health: {health}"])
+        for p, (leader, replicas, isr) in info.items():
+            self.assertNotIn(2, replicas, report)
+            self.assertEqual(len(replicas), 3, report)
+        self.assertEqual(health["reassigning_partitions"], 0, report)
+        self.assertTrue(any(b["id"] == 2 and b["draining"] for b in health["brokers"]), report)
+        self.assertGreater(len(watcher.seen), 0, report)

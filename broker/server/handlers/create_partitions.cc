@@ -14,17 +14,18 @@ handler_result create_partitions(request_context& cx, protocol::struct_value& re
     const auto& ts = t.as_struct();
     auto& out = r.add("results");
     out["name"] = ts["name"];
-    bool assignment_ok = true;
-    for (const auto& a : ts.array("assignments"))
-      for (const auto& id : a.as_struct().array("broker_ids"))
-        assignment_ok = assignment_ok && id.as_int() == cx.b.node_id();
-    if (!assignment_ok) {
-      out["error_code"] = code(error_code::invalid_replica_assignment);
-      out["error_message"] = "Replica assignment names unknown brokers.";
-      continue;
+    std::vector<std::vector<int32_t>> assignment;
+    if (!ts.is_null("assignments")) {
+      auto placed = read_assignment(cx.b, ts.array("assignments"));
+      if (!placed) {
+        out["error_code"] = code(error_code::invalid_replica_assignment);
+        out["error_message"] = "Replica assignment names unknown or repeated brokers.";
+        continue;
+      }
+      assignment = std::move(*placed);
     }
     auto result = cx.b.topics().add_partitions(
-        ts.string("name"), static_cast<int32_t>(ts.integer("count")), validate_only);
+        ts.string("name"), static_cast<int32_t>(ts.integer("count")), validate_only, assignment);
     out["error_code"] = code(result.error);
     if (!result.ok()) out["error_message"] = result.message;
   }

@@ -1,4 +1,6 @@
 // CreateTopics: validate and create each topic (or only validate, with validate_only).
+#include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "broker/protocol/messages/messages.h"
@@ -44,6 +46,7 @@ handler_result create_topics(request_context& cx, protocol::struct_value& req) {
     int32_t partitions = static_cast<int32_t>(topic.integer("num_partitions"));
     int16_t replication = static_cast<int16_t>(topic.integer("replication_factor"));
     const auto& assignments = topic.array("assignments");
+    std::vector<std::vector<int32_t>> assignment;
     if (!assignments.empty()) {
       if (partitions != -1 || replication != -1) {
         fail(error_code::invalid_request,
@@ -51,26 +54,42 @@ handler_result create_topics(request_context& cx, protocol::struct_value& req) {
         continue;
       }
       partitions = static_cast<int32_t>(assignments.size());
-      bool ok = true;
-      for (const auto& a : assignments) {
-        const auto& brokers = a.as_struct().array("broker_ids");
-        replication = static_cast<int16_t>(brokers.size());
-        for (const auto& id : brokers) ok = ok && id.as_int() == b.node_id();
-      }
-      if (!ok) {
-        fail(error_code::invalid_replica_assignment, "Replica assignment names unknown brokers.");
+      auto placed = read_assignment(b, assignments);
+      if (!placed) {
+        fail(error_code::invalid_replica_assignment,
+             "Replica assignment names unknown or repeated brokers, or its lists differ in "
+             "length.");
         continue;
       }
+      replication = static_cast<int16_t>(placed->front().size());
+      assignment = std::move(*placed);
     }
     std::map<std::string, std::string> configs;
     for (const auto& c : topic.array("configs")) {
       const auto& cs = c.as_struct();
       if (!cs.is_null("value")) configs[cs.string("name")] = cs.string("value");
     }
-    auto result = b.topics().create(name, partitions, replication, configs, validate_only);
+    auto result =
+        b.topics().create(name, partitions, replication, configs, validate_only, assignment);
     if (!result.ok()) {
       fail(result.error, result.message);
       continue;
+    }
+    if (b.replicas() != nullptr && !validate_only) {
+      // Cluster mode: answer once the controller has given every partition a leader, so a
+      // client that produces right away finds them.
+      std::function<bool(const cluster::cluster_view&)> led = [name](const cluster::cluster_view& v) {
+        auto t = v.topics.find(name);
+        if (t == v.topics.end()) return false;
+        for (int32_t p = 0; p < t->second.partitions; ++p) {
+          const auto* s = v.find({name, p});
+          if (s == nullptr || s->state.leader < 0) return false;
+        }
+        return true;
+      };
+      const auto wait = std::chrono::milliseconds(std::clamp<int64_t>(
+          req.integer("timeout_ms"), 0, 30000));
+      co_await b.replicas()->await_view(std::move(led), wait);
     }
     out["error_code"] = code(error_code::none);
     out["error_message"] = protocol::value::null();

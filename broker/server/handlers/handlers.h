@@ -31,5 +31,8 @@ handler_result create_partitions(request_context& cx, protocol::struct_value& re
 handler_result incremental_alter_configs(request_context& cx, protocol::struct_value& request);
 handler_result describe_cluster(request_context& cx, protocol::struct_value& request);
 handler_result offset_for_leader_epoch(request_context& cx, protocol::struct_value& request);
+handler_result elect_leaders(request_context& cx, protocol::struct_value& request);
+handler_result alter_partition_reassignments(request_context& cx, protocol::struct_value& request);
+handler_result list_partition_reassignments(request_context& cx, protocol::struct_value& request);
 
 }  // namespace tern::server::handlers

@@ -1,0 +1,155 @@
+// Health and admin endpoints.
+#include "broker/server/admin_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "broker/server/broker.h"
+#include "broker/storage/topic_config.h"
+
+namespace tern::server {
+
+namespace {
+
+using nlohmann::json;
+
+admin::http_reply reply(unsigned status, const json& body) {
+  return {status, "application/json", body.dump()};
+}
+
+admin::http_reply error(unsigned status, const std::string& message) {
+  return reply(status, json{{"error", message}});
+}
+
+int64_t min_insync(broker& b, const cluster::cluster_view& v, const std::string& topic) {
+  auto t = v.topics.find(topic);
+  if (t == v.topics.end()) return 1;
+  return storage::resolve_topic_config(b.config().topic_defaults, t->second.configs)
+      .min_insync_replicas;
+}
+
+json cluster_summary(broker& b) {
+  json j;
+  j["cluster_id"] = b.metadata().cluster_id();
+  if (b.replicas() == nullptr) {
+    j["mode"] = "single-node";
+    j["controller"] = b.node_id();
+    j["brokers"] = json::array({{{"id", b.node_id()},
+                                 {"host", b.advertised_host()},
+                                 {"port", b.advertised_port()},
+                                 {"draining", false}}});
+    int64_t n = 0, below = 0;
+    for (const auto& [key, log] : b.logs().logs()) {
+      ++n;
+      below += log->config().min_insync_replicas > 1;
+    }
+    j["partitions"] = n;
+    j["under_replicated_partitions"] = 0;
+    j["under_min_isr_partitions"] = below;
+    j["offline_partitions"] = 0;
+    j["reassigning_partitions"] = 0;
+    return j;
+  }
+  const auto& v = b.replicas()->view();
+  j["mode"] = "cluster";
+  j["controller"] = v.controller;
+  j["brokers"] = json::array();
+  for (const auto& [id, r] : v.brokers)
+    j["brokers"].push_back({{"id", id},
+                            {"host", r.host},
+                            {"port", r.port},
+                            {"rack", r.rack},
+                            {"admin_url", r.admin_url},
+                            {"draining", v.draining.contains(id)}});
+  int64_t under = 0, below = 0, offline = 0, moving = 0;
+  for (const auto& [ref, p] : v.partitions) {
+    const auto& s = p.state;
+    under += s.isr.size() < s.target().size();
+    below += static_cast<int64_t>(s.isr.size()) < min_insync(b, v, ref.topic);
+    offline += s.leader < 0;
+    moving += s.reassigning();
+  }
+  j["partitions"] = v.partitions.size();
+  j["under_replicated_partitions"] = under;
+  j["under_min_isr_partitions"] = below;
+  j["offline_partitions"] = offline;
+  j["reassigning_partitions"] = moving;
+  return j;
+}
+
+// What one broker holds, and whether stopping it now would take a partition below
+// min.insync.replicas (the operator restarts a broker only when that count is 0).
+json broker_share(broker& b, int32_t id) {
+  json j{{"id", id}};
+  if (b.replicas() == nullptr) {
+    j["live"] = id == b.node_id();
+    j["draining"] = false;
+    j["replicas"] = id == b.node_id() ? b.logs().logs().size() : 0;
+    j["leaders"] = j["replicas"];
+    j["partitions_below_min_isr_if_stopped"] = 0;
+    return j;
+  }
+  const auto& v = b.replicas()->view();
+  int64_t replicas = 0, leaders = 0, at_risk = 0;
+  for (const auto& [ref, p] : v.partitions) {
+    const auto& s = p.state;
+    replicas += s.has_replica(id);
+    leaders += s.leader == id;
+    if (s.in_isr(id) && static_cast<int64_t>(s.isr.size()) - 1 < min_insync(b, v, ref.topic))
+      ++at_risk;
+  }
+  j["live"] = v.is_live(id);
+  j["draining"] = v.draining.contains(id);
+  j["replicas"] = replicas;
+  j["leaders"] = leaders;
+  j["partitions_below_min_isr_if_stopped"] = at_risk;
+  j["drained"] = v.draining.contains(id) && replicas == 0;
+  return j;
+}
+
+admin::http_reply drain(broker& b, const std::string& method, int32_t id) {
+  if (method == "GET") return reply(200, broker_share(b, id));
+  if (method != "POST" && method != "DELETE") return error(405, "use GET, POST or DELETE");
+  if (b.agent() == nullptr) return error(409, "draining needs cluster mode (metadata.store=etcd)");
+  if (method == "POST" && !b.replicas()->view().brokers.contains(id) &&
+      !b.replicas()->view().draining.contains(id))
+    return error(404, "broker " + std::to_string(id) + " is not registered");
+  if (auto r = b.agent()->set_draining(id, method == "POST"); !r) return error(503, r.error());
+  return reply(202, broker_share(b, id));
+}
+
+}  // namespace
+
+admin::http_reply route_admin(broker& b, const std::string& method, const std::string& path) {
+  if (path == "/healthz") return {200, "application/json", R"({"status":"ok"})"};
+  if (path == "/metrics") return {200, "text/plain; version=0.0.4", b.metrics().scrape()};
+  if (path == "/readyz") {
+    const bool ready = b.ready() && (b.replicas() == nullptr || b.replicas()->view().revision > 0);
+    return reply(ready ? 200 : 503,
+                 json{{"ready", ready},
+                      {"reason", ready ? "metadata loaded, listeners bound" : "starting"}});
+  }
+  if (path == "/v1/cluster") {
+    if (method != "GET") return error(405, "use GET");
+    return reply(200, cluster_summary(b));
+  }
+  constexpr std::string_view kBrokers = "/v1/brokers/";
+  if (path.starts_with(kBrokers)) {
+    std::string rest = path.substr(kBrokers.size());
+    const bool drain_path = rest.ends_with("/drain");
+    if (drain_path) rest.resize(rest.size() - std::string_view("/drain").size());
+    int32_t id = -1;
+    try {
+      size_t used = 0;
+      id = std::stoi(rest, &used);
+      if (used != rest.size() || id < 0) id = -1;
+    } catch (const std::exception&) {
+    }
+    if (id < 0) return error(404, "not found");
+    if (drain_path) return drain(b, method, id);
+    if (method != "GET") return error(405, "use GET");
+    return reply(200, broker_share(b, id));
+  }
+  return error(404, "not found");
+}
+
+}  // namespace tern::server
