@@ -71,6 +71,7 @@ kube_api_double::kube_api_double(kube_api_double_options options)
   if (!port) throw std::runtime_error("kube api double: " + port.error());
   impl_->port = *port;
   impl_->core.set_server_address(impl_->options.host + ":" + std::to_string(*port));
+  impl_->core.set_bearer_token(impl_->options.bearer_token);
   impl_->core.set_change_listener([i = impl_.get()] {
     std::lock_guard lock(i->mutex);
     i->dirty = true;
@@ -189,6 +190,10 @@ std::vector<request_record> kube_api_double::requests() const {
 
 void kube_api_double::clear_requests() {
   impl_->core.clear_requests();
+}
+
+void kube_api_double::set_bearer_token(std::string token) {
+  impl_->core.set_bearer_token(std::move(token));
 }
 
 void kube_api_double::run_controllers() {

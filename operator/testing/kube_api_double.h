@@ -34,6 +34,8 @@ struct kube_api_double_options {
   size_t history_limit = 10000;
   // How long after a change the garbage collector and cleanup controllers look at it.
   std::chrono::milliseconds controller_delay{10};
+  // When set, HTTP requests need "Authorization: Bearer <token>" or get 401.
+  std::string bearer_token;
   // Namespaces that exist from the start, as in a fresh cluster.
   std::vector<std::string> namespaces = {"default", "kube-system", "kube-public",
                                          "kube-node-lease"};
@@ -83,6 +85,8 @@ class kube_api_double {
   // Requests served so far (not the double's own controllers).
   std::vector<request_record> requests() const;
   void clear_requests();
+  // Changes the token HTTP requests must carry, as when a service-account token rotates.
+  void set_bearer_token(std::string token);
   // Runs the garbage collector and cleanup controllers until they have nothing left to do,
   // instead of waiting for their background pass.
   void run_controllers();

@@ -96,7 +96,6 @@ void template_defaults(json& tmpl) {
   json& m = tmpl["metadata"];
   if (!m.is_object()) m = json::object();
   // The server serialises the template's zero creationTimestamp as null.
-  set_default(m, "creationTimestamp", nullptr);
   if (!m.contains("creationTimestamp")) m["creationTimestamp"] = nullptr;
   if (json* spec = member(tmpl, "spec")) pod_spec_defaults(*spec);
 }

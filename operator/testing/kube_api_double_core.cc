@@ -31,6 +31,8 @@ api_response ok(json body, int status = 200) {
   return api_response{status, std::move(body), {}};
 }
 
+constexpr size_t kRequestLogLimit = 100000;
+
 const char* kContinueTooOld =
     "The provided continue parameter is too old to display a consistent list result. You can "
     "start a new list without the continue parameter, or use the continue token in this "
@@ -79,7 +81,12 @@ api_response api_core::handle(const api_request& request) {
     }
   }
   api_response resp = dispatch(request);
-  if (!request.internal) requests_.push_back({request.method, request.target, resp.status});
+  if (!request.internal) {
+    // A long-running process keeps the most recent requests only.
+    if (requests_.size() >= kRequestLogLimit)
+      requests_.erase(requests_.begin(), requests_.begin() + kRequestLogLimit / 2);
+    requests_.push_back({request.method, request.target, resp.status});
+  }
   return resp;
 }
 
@@ -463,6 +470,16 @@ std::vector<request_record> api_core::requests() const {
 void api_core::clear_requests() {
   std::lock_guard lock(mutex_);
   requests_.clear();
+}
+
+void api_core::set_bearer_token(std::string token) {
+  std::lock_guard lock(mutex_);
+  bearer_token_ = std::move(token);
+}
+
+bool api_core::authorized(std::string_view authorization_header) const {
+  std::lock_guard lock(mutex_);
+  return bearer_token_.empty() || authorization_header == "Bearer " + bearer_token_;
 }
 
 void api_core::set_server_address(std::string address) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "operator/testing/kube_api_double_resources.h"
@@ -73,6 +74,9 @@ class api_core {
   std::vector<request_record> requests() const;
   void clear_requests();
   void set_server_address(std::string address);
+  // Requests over HTTP must carry "Authorization: Bearer <token>"; empty turns the check off.
+  void set_bearer_token(std::string token);
+  bool authorized(std::string_view authorization_header) const;
 
   // For the double's controllers (garbage collector, namespace and CRD cleanup).
   struct stored_object {
@@ -144,6 +148,7 @@ class api_core {
   std::deque<injected_failure> failures_;
   std::vector<request_record> requests_;
   std::function<void()> change_listener_;
+  std::string bearer_token_;
 };
 
 // "/api/v1/namespaces/ns/configmaps/name" for an object of `type`.

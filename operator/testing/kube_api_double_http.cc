@@ -167,10 +167,27 @@ asio::awaitable<void> http_server::serve(std::shared_ptr<tcp::socket> socket) {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(64 * 1024 * 1024);
-      co_await http::async_read(*socket, buffer, parser, asio::use_awaitable);
+      co_await http::async_read_header(*socket, buffer, parser, asio::use_awaitable);
+      // curl and kubectl wait for this before they send a large body.
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+        co_await http::async_write(*socket, go_on, asio::use_awaitable);
+      }
+      if (!parser.is_done())
+        co_await http::async_read(*socket, buffer, parser, asio::use_awaitable);
       auto req = parser.release();
       api_request request{std::string(req.method_string()), std::string(req.target()),
                           std::string(req[http::field::content_type]), req.body(), false};
+      if (!core_.authorized(std::string(req[http::field::authorization]))) {
+        http::response<http::string_body> res{http::status::unauthorized, req.version()};
+        res.set(http::field::content_type, "application/json");
+        res.keep_alive(req.keep_alive());
+        res.body() = from_code(401, "Unauthorized").to_status().dump();
+        res.prepare_payload();
+        co_await http::async_write(*socket, res, asio::use_awaitable);
+        if (!res.keep_alive()) break;
+        continue;
+      }
       if (core_.is_watch(request)) {
         if (!co_await stream_watch(ioc_, core_, socket, req, bookmark_interval_,
                                    default_watch_timeout_))

@@ -1,6 +1,7 @@
 // tern-kube-double: the Kubernetes API test double as a process, for Python and e2e tests.
 //
 //   tern-kube-double [--host 127.0.0.1] [--port 0] [--crd FILE...] [--bookmark-interval-ms 1000]
+//                    [--history 10000] [--token TOKEN]
 //
 // Prints "tern-kube-double ready: http://127.0.0.1:PORT" once it serves, then runs until
 // SIGINT or SIGTERM.
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   app.add_option("--crd", crds, "CustomResourceDefinition YAML files to load")->expected(1, -1);
   app.add_option("--bookmark-interval-ms", bookmark_ms, "how often watches get a BOOKMARK");
   app.add_option("--history", history, "changes kept for watches from older resourceVersions");
+  app.add_option("--token", options.bearer_token, "bearer token HTTP requests must carry");
   CLI11_PARSE(app, argc, argv);
   options.bookmark_interval = std::chrono::milliseconds(bookmark_ms);
   options.history_limit = static_cast<size_t>(history);

@@ -894,6 +894,22 @@ TEST_F(KubeApiDouble, DirectAccessAndRequestLog) {
   EXPECT_EQ(log.back().status, 200);
 }
 
+TEST_F(KubeApiDouble, BearerTokenIsCheckedAndCanRotate) {
+  api_->set_bearer_token("first");
+  EXPECT_EQ(call("GET", kConfigMaps).status, 401);
+  auto with = [&](const std::string& token) {
+    return http_call(api_->port(), "GET", kConfigMaps, nullptr, "application/json",
+                     "Bearer " + token);
+  };
+  EXPECT_EQ(with("first").status, 200);
+  api_->set_bearer_token("second");
+  auto old = with("first");
+  expect_status(old, 401, "Unauthorized");
+  EXPECT_EQ(with("second").status, 200);
+  api_->set_bearer_token("");
+  EXPECT_EQ(call("GET", kConfigMaps).status, 200);
+}
+
 // ---- CRD schema ------------------------------------------------------------------------------
 
 TEST_F(KubeApiDouble, SchemaDefaultsAndPruning) {

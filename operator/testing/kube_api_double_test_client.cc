@@ -75,9 +75,11 @@ int status_of(const std::string& header) {
 }
 
 std::string request_text(const std::string& method, const std::string& target,
-                         const std::string& body, const std::string& content_type) {
+                         const std::string& body, const std::string& content_type,
+                         const std::string& authorization = "") {
   std::string req =
       method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n";
+  if (!authorization.empty()) req += "Authorization: " + authorization + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
     req += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n";
@@ -101,7 +103,8 @@ bool decode_chunks(std::string& buf, std::string& out) {
 }  // namespace
 
 http_result http_call(uint16_t port, const std::string& method, const std::string& target,
-                      const json& body, const std::string& content_type) {
+                      const json& body, const std::string& content_type,
+                      const std::string& authorization) {
   int fd = connect_to(port);
   http_result result;
   try {
@@ -109,7 +112,7 @@ http_result http_call(uint16_t port, const std::string& method, const std::strin
               request_text(
                   method, target,
                   body.is_null() ? "" : (body.is_string() ? body.get<std::string>() : body.dump()),
-                  content_type));
+                  content_type, authorization));
     std::string buf;
     const std::string header = read_header(fd, buf);
     result.status = status_of(header);

@@ -24,9 +24,11 @@ struct http_result {
   std::string content_type;
 };
 
+// A string body is sent as it is, any other JSON value as its dump.
 http_result http_call(uint16_t port, const std::string& method, const std::string& target,
                       const json& body = nullptr,
-                      const std::string& content_type = "application/json");
+                      const std::string& content_type = "application/json",
+                      const std::string& authorization = "");
 
 class watch_reader {
  public:
