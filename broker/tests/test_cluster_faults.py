@@ -76,8 +76,9 @@ class LostWriteCheck(unittest.TestCase):
         final = consume_all(cluster, topic, partitions, timeout=120)
         by_offset = {(p, o): v.decode() for p, o, _, v in final}
         values = [v.decode() for _, _, _, v in final]
-        duplicates = len(values) - len(set(values))
-        missing = [v for v in producer.acked if v not in set(values)]
+        present = set(values)
+        duplicates = len(values) - len(present)
+        missing = [v for v in producer.acked if v not in present]
         moved = [v for v, at in producer.acked.items() if by_offset.get(at) != v]
         vanished = [(at, v) for at, v in watcher.seen.items() if by_offset.get(at) != v]
         report = verdict("lost-write check", [

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Cluster-mode benchmarks: etcd and three tern-brokers on this machine (free ports, data in a
+# temporary folder, all stopped by PID), topics with replication factor 3 and acks=-1,
+# compared with a single-node acks=1 run of the same size made here first.
+# Prints a Markdown report (also written to bench/last-cluster-run.md).
+#   BENCH_RECORDS (default 2000000)   100-byte records per run (1 KiB runs use a fifth)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${TERN_BIN_DIR:-$root/build/bin}"
+records="${BENCH_RECORDS:-2000000}"
+work="$(mktemp -d /tmp/tern-cluster-bench.XXXXXX)"
+report="$root/bench/last-cluster-run.md"
+pids=()
+
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_broker NAME [overrides...]: appends to pids, sets port.
+start_broker() {
+  local name="$1"; shift
+  local log="$work/$name.log"
+  "$bin/tern-broker" --override log.dirs="$work/$name" --override listeners=PLAINTEXT://127.0.0.1:0 \
+    --override admin.listeners=http://127.0.0.1:0 "$@" > "$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 600); do grep -q "tern-broker ready" "$log" && break; sleep 0.01; done
+  grep -q "tern-broker ready" "$log" || { cat "$log"; exit 1; }
+  port=$(grep -oP 'kafka=127\.0\.0\.1:\K[0-9]+' "$log" | head -1)
+}
+
+perf_produce() {  # bootstrap topic size count acks throughput
+  "$bin/tern" perf produce --bootstrap-server "$1" --topic "$2" --record-size "$3" \
+    --num-records "$4" --throughput "$6" --reporting-interval 0 \
+    --producer-props acks="$5" linger.ms=5 batch.size=1000000 | tail -1
+}
+
+create() {  # bootstrap topic partitions replication-factor
+  "$bin/tern" topics --create --bootstrap-server "$1" --topic "$2" --partitions "$3" \
+    --replication-factor "$4" --config min.insync.replicas=2 > /dev/null
+}
+
+{
+echo "## Cluster run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores"
+echo
+echo "Commit \`$(git -C "$root" rev-parse --short HEAD)\`; etcd, three brokers and the client on one host."
+echo
+
+start_broker single
+single="127.0.0.1:$port"
+create "$single" base 1 1
+base100=$(perf_produce "$single" base 100 "$records" 1 -1)
+echo "- single node, 100 B, acks=1: $base100"
+create "$single" base1k 1 1
+base1k=$(perf_produce "$single" base1k 1024 $((records / 5)) 1 -1)
+echo "- single node, 1 KiB, acks=1: $base1k"
+kill "${pids[0]}"; wait "${pids[0]}" || true; pids=()
+
+etcd_client=$(free_port); etcd_peer=$(free_port)
+etcd --name=bench --data-dir="$work/etcd" --listen-client-urls="http://127.0.0.1:$etcd_client" \
+  --advertise-client-urls="http://127.0.0.1:$etcd_client" \
+  --listen-peer-urls="http://127.0.0.1:$etcd_peer" \
+  --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer" \
+  --initial-cluster="bench=http://127.0.0.1:$etcd_peer" > "$work/etcd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$etcd_client/health" > /dev/null && break; sleep 0.05; done
+bootstrap=""
+for n in 1 2 3; do
+  start_broker "b$n" --override node.id=$n --override metadata.store=etcd://127.0.0.1:$etcd_client
+  bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$port"
+done
+sleep 1
+create "$bootstrap" r100 1 3
+c100=$(perf_produce "$bootstrap" r100 100 "$records" -1 -1)
+echo "- 3 brokers, RF 3, 100 B, acks=-1: $c100"
+create "$bootstrap" r1k 1 3
+c1k=$(perf_produce "$bootstrap" r1k 1024 $((records / 5)) -1 -1)
+echo "- 3 brokers, RF 3, 1 KiB, acks=-1: $c1k"
+create "$bootstrap" r1k6 6 3
+c1k6=$(perf_produce "$bootstrap" r1k6 1024 $((records / 5)) -1 -1)
+echo "- 3 brokers, RF 3, 1 KiB, acks=-1, 6 partitions (leaders on every broker): $c1k6"
+create "$bootstrap" paced 6 3
+echo "- 3 brokers, RF 3, 1 KiB, acks=-1 at 20 MB/s (20480 records/s): $(perf_produce "$bootstrap" paced 1024 409600 -1 20480)"
+
+rate() { grep -oP '^\d+ records sent, \K[0-9.]+' <<< "$1" | cut -d. -f1; }
+echo
+echo "Ratio to single-node acks=1: 100 B $(( 100 * $(rate "$c100") / $(rate "$base100") ))%, 1 KiB $(( 100 * $(rate "$c1k") / $(rate "$base1k") ))% (one partition), $(( 100 * $(rate "$c1k6") / $(rate "$base1k") ))% (six partitions)."
+} | tee "$report"
