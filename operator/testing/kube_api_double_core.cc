@@ -168,7 +168,7 @@ result<api_response> api_core::dispatch_resource(context& ctx) {
     return get_object(ctx);
   }
   if (method == "POST") {
-    if (named || !ctx.path.ns_in_path && ctx.type->namespaced)
+    if (named || (!ctx.path.ns_in_path && ctx.type->namespaced))
       return std::unexpected(method_not_allowed());
     auto body = decode_body(ctx);
     if (!body) return std::unexpected(body.error());
