@@ -16,7 +16,7 @@ root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(root, "broker", "tests"))
 os.environ.setdefault("TERN_BIN_DIR", os.path.join(root, "build", "bin"))
 
-from cluster_fixture import TernCluster, partition_info, wait_until  # noqa: E402
+from cluster_fixture import TernCluster, broker_ids, partition_info, wait_until  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
@@ -35,6 +35,8 @@ def main():
         b.stop()
         b.start()
     try:
+        for b in cluster.brokers.values():
+            wait_until(lambda: len(broker_ids(b.bootstrap)) == 3, 15, "all brokers registered")
         admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
         admin.create_topics([NewTopic("failover", 1, 3, config={"min.insync.replicas": "2"})])[
             "failover"].result(15)
@@ -70,6 +72,8 @@ def main():
             with lock:
                 first = min(done for sent, done in acks if sent > killed)
             gaps.append(first - killed)
+            if os.environ.get("FAILOVER_DEBUG"):
+                print(f"  killed at wall {time.time() - (time.monotonic() - killed):.3f}")
             print(f"round {r + 1}: leader {leader} killed; acks=all writes resumed after "
                   f"{gaps[-1]:.2f} s", flush=True)
             cluster.brokers[leader].start()

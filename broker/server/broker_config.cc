@@ -66,8 +66,8 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"offsets.retention.check.interval.ms", "600000"},
         {"offset.metadata.max.bytes", "4096"},
         {"broker.rack", ""},
-        {"broker.session.timeout.ms", "3000"},
-        {"broker.heartbeat.interval.ms", "1000"},
+        {"broker.session.timeout.ms", "2000"},
+        {"broker.heartbeat.interval.ms", "500"},
         {"metadata.poll.interval.ms", "100"},
         {"unclean.leader.election.enable", "false"},
         {"auto.leader.rebalance.enable", "true"},
@@ -196,8 +196,8 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
   {
     cluster_config& k = c.cluster;
     k.rack = raw.get("broker.rack").value_or("");
-    TERN_TRY(session, raw.get_int("broker.session.timeout.ms", 3000));
-    TERN_TRY(heartbeat, raw.get_int("broker.heartbeat.interval.ms", 1000));
+    TERN_TRY(session, raw.get_int("broker.session.timeout.ms", 2000));
+    TERN_TRY(heartbeat, raw.get_int("broker.heartbeat.interval.ms", 500));
     TERN_TRY(poll, raw.get_int("metadata.poll.interval.ms", 100));
     TERN_TRY(unclean, raw.get_bool("unclean.leader.election.enable", false));
     TERN_TRY(rebalance, raw.get_bool("auto.leader.rebalance.enable", true));

@@ -27,8 +27,8 @@ std::expected<endpoint, std::string> parse_endpoint(const std::string& text);
 // Cluster mode (metadata.store=etcd://...): membership, elections and replication.
 struct cluster_config {
   std::string rack;                                  // broker.rack
-  int64_t session_timeout_ms = 3000;                 // broker.session.timeout.ms
-  int64_t heartbeat_interval_ms = 1000;              // broker.heartbeat.interval.ms
+  int64_t session_timeout_ms = 2000;                 // broker.session.timeout.ms
+  int64_t heartbeat_interval_ms = 500;               // broker.heartbeat.interval.ms
   int64_t poll_interval_ms = 100;                    // metadata.poll.interval.ms
   bool unclean_leader_election = false;              // unclean.leader.election.enable
   bool auto_leader_rebalance = true;                 // auto.leader.rebalance.enable
