@@ -88,6 +88,23 @@ struct etcd_client::impl {
     }
     return std::unexpected("etcd unreachable: " + last_error);
   }
+
+  // One transaction: `operation` runs only if `key`'s mod_revision is still `expected` (0: the
+  // key must not exist). Returns whether it ran.
+  std::expected<bool, std::string> transact_if_unchanged(const std::string& key, int64_t expected,
+                                                         const json& operation) {
+    json body = {
+        {"compare",
+         {{{"key", b64(key)},
+           {"target", "MOD"},
+           {"result", "EQUAL"},
+           {"mod_revision", std::to_string(expected)}}}},
+        {"success", json::array({operation})},
+    };
+    auto r = call("/v3/kv/txn", body);
+    if (!r) return std::unexpected(r.error());
+    return r->value("succeeded", false);
+  }
 };
 
 etcd_client::etcd_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -148,32 +165,13 @@ std::expected<bool, std::string> etcd_client::compare_and_put(const std::string&
                                                               int64_t lease) {
   json put = {{"key", b64(key)}, {"value", b64(value)}};
   if (lease != 0) put["lease"] = std::to_string(lease);
-  json body = {
-      {"compare",
-       {{{"key", b64(key)},
-         {"target", "MOD"},
-         {"result", "EQUAL"},
-         {"mod_revision", std::to_string(expected_mod_revision)}}}},
-      {"success", {{{"request_put", put}}}},
-  };
-  auto r = impl_->call("/v3/kv/txn", body);
-  if (!r) return std::unexpected(r.error());
-  return r->value("succeeded", false);
+  return impl_->transact_if_unchanged(key, expected_mod_revision, {{"request_put", put}});
 }
 
 std::expected<bool, std::string> etcd_client::compare_and_delete(const std::string& key,
                                                                  int64_t expected_mod_revision) {
-  json body = {
-      {"compare",
-       {{{"key", b64(key)},
-         {"target", "MOD"},
-         {"result", "EQUAL"},
-         {"mod_revision", std::to_string(expected_mod_revision)}}}},
-      {"success", {{{"request_delete_range", {{"key", b64(key)}}}}}},
-  };
-  auto r = impl_->call("/v3/kv/txn", body);
-  if (!r) return std::unexpected(r.error());
-  return r->value("succeeded", false);
+  return impl_->transact_if_unchanged(key, expected_mod_revision,
+                                      {{"request_delete_range", {{"key", b64(key)}}}});
 }
 
 std::expected<int64_t, std::string> etcd_client::revision() {

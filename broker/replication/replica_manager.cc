@@ -23,6 +23,16 @@ bool contains(const std::vector<int32_t>& v, int32_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// The request's entry for `topic`, added on first use. Entries are found again by index:
+// adding one may move the others.
+protocol::struct_value& topic_entry(protocol::struct_value& req,
+                                    std::map<std::string, size_t>& index,
+                                    const std::string& topic) {
+  auto [it, added] = index.try_emplace(topic, req.array("topics").size());
+  if (added) req.add("topics")["topic"] = topic;
+  return req.array("topics")[it->second].as_struct();
+}
+
 asio::awaitable<void> sleep_for(asio::io_context& ioc, std::chrono::milliseconds d) {
   asio::steady_timer t(ioc, d);
   boost::system::error_code ec;
@@ -344,7 +354,7 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
       const auto& api = protocol::messages::offset_for_leader_epoch();
       protocol::struct_value req(api.request.fields);
       req["replica_id"] = int64_t{self};
-      std::map<std::string, protocol::struct_value*> topics;
+      std::map<std::string, size_t> topics;
       std::vector<partition_ref> asked;
       for (const auto& ref : refs) {
         partition_replica* r = find(ref);
@@ -355,12 +365,7 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
           r->needs_truncation = false;
           continue;
         }
-        auto& t = topics[ref.topic];
-        if (t == nullptr) {
-          t = &req.add("topics");
-          (*t)["topic"] = ref.topic;
-        }
-        auto& p = t->add("partitions");
+        auto& p = topic_entry(req, topics, ref.topic).add("partitions");
         p["partition"] = int64_t{ref.partition};
         p["current_leader_epoch"] = int64_t{r->state.leader_epoch};
         p["leader_epoch"] = int64_t{*latest};
@@ -410,17 +415,12 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
     req["max_wait_ms"] = settings_.replica_fetch_wait_max_ms;
     req["min_bytes"] = int64_t{1};
     req["max_bytes"] = settings_.replica_fetch_response_max_bytes;
-    std::map<std::string, protocol::struct_value*> topics;
+    std::map<std::string, size_t> topics;
     int fetched = 0;
     for (const auto& ref : refs) {
       partition_replica* r = find(ref);
       if (r == nullptr || r->needs_truncation) continue;
-      auto& t = topics[ref.topic];
-      if (t == nullptr) {
-        t = &req.add("topics");
-        (*t)["topic"] = ref.topic;
-      }
-      auto& p = t->add("partitions");
+      auto& p = topic_entry(req, topics, ref.topic).add("partitions");
       p["partition"] = int64_t{ref.partition};
       p["current_leader_epoch"] = int64_t{r->state.leader_epoch};
       p["fetch_offset"] = r->log->log_end_offset();

@@ -123,6 +123,26 @@ class HealthyClusterTest(unittest.TestCase):
         self.assertEqual([tp.offset for tp in committed], [50, 50])
 
 
+    def test_kcat_producer_and_kafka_python_group_consumer(self):
+        import subprocess
+        from kafka import KafkaConsumer
+        create(self.cluster.bootstrap, "tools", partitions=3)
+        lines = "".join(f"k{i % 5}:v{i}\n" for i in range(60))
+        subprocess.run(["kcat", "-P", "-b", self.cluster.bootstrap, "-t", "tools", "-K:",
+                        "-X", "acks=all"], input=lines, text=True, check=True, timeout=60)
+        c = KafkaConsumer("tools", bootstrap_servers=self.cluster.bootstrap.split(","),
+                          group_id="kafka-python-cluster", auto_offset_reset="earliest",
+                          consumer_timeout_ms=10000)
+        got = [(m.partition, m.key.decode(), m.value.decode()) for m in c]
+        c.close()
+        self.assertEqual(sorted(v for _, _, v in got), sorted(f"v{i}" for i in range(60)))
+        # Records with the same key stay in one partition, in order.
+        for key in {k for _, k, _ in got}:
+            self.assertEqual(len({p for p, k, _ in got if k == key}), 1)
+            values = [int(v[1:]) for _, k, v in got if k == key]
+            self.assertEqual(values, sorted(values))
+
+
 class MinInsyncReplicasTest(unittest.TestCase):
     def test_acks_all_is_refused_below_min_insync_replicas_and_acks_1_is_not(self):
         cluster = TernCluster(3)

@@ -270,25 +270,39 @@ class CoordinatorFailoverTest(unittest.TestCase):
         consumer.subscribe([topic])
         consumed = []
 
-        def consume_for(seconds):
+        def commit():
+            from confluent_kafka import KafkaError, KafkaException
+            try:
+                consumer.commit(asynchronous=False)
+            except KafkaException as e:
+                # Nothing consumed since the last commit: nothing to do.
+                if e.args[0].code() != KafkaError._NO_OFFSET:
+                    raise
+
+        def consume_for(seconds, at_least):
+            # At least `seconds`, and until `at_least` more records came (joining the group
+            # takes longer on a busy machine), within a minute.
             end = time.monotonic() + seconds
-            while time.monotonic() < end:
+            give_up = time.monotonic() + 60
+            target = len(consumed) + at_least
+            while (time.monotonic() < end or len(consumed) < target) and \
+                    time.monotonic() < give_up:
                 m = consumer.poll(0.2)
                 if m is not None and not m.error():
                     consumed.append(m.value().decode())
                     if len(consumed) % 100 == 0:
-                        consumer.commit(asynchronous=False)
+                        commit()
 
-        consume_for(6)
-        consumer.commit(asynchronous=False)
+        consume_for(6, 500)
+        commit()
         committed_before = {tp.partition: tp.offset for tp in consumer.committed(
             [TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=10)}
         part = offsets_partition(group)
         coordinator = partition_info(cluster.bootstrap, "__consumer_offsets")[part][0]
         cluster.brokers[coordinator].kill()
         n_before = len(consumed)
-        consume_for(15)
-        consumer.commit(asynchronous=False)
+        consume_for(15, 1000)
+        commit()
         committed_after = {tp.partition: tp.offset for tp in consumer.committed(
             [TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=10)}
         consumer.close()

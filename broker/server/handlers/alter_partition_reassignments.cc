@@ -93,10 +93,7 @@ handler_result alter_partition_reassignments(request_context& cx, protocol::stru
       auto& out = out_topic.add("partitions");
       out["partition_index"] = int64_t{index};
       out["error_code"] = code(result.error);
-      if (result.message.empty())
-        out["error_message"] = protocol::value::null();
-      else
-        out["error_message"] = result.message;
+      set_error_message(out, result.message);
     }
   }
   co_return r;

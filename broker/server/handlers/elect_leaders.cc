@@ -80,10 +80,7 @@ handler_result elect_leaders(request_context& cx, protocol::struct_value& req) {
     auto& out = out_topic->add("partition_result");
     out["partition_id"] = int64_t{ref.partition};
     out["error_code"] = code(result.error);
-    if (result.message.empty())
-      out["error_message"] = protocol::value::null();
-    else
-      out["error_message"] = result.message;
+    set_error_message(out, result.message);
   }
   co_return r;
 }

@@ -30,6 +30,14 @@ inline protocol::error_code missing_partition_error(const std::string& topic) {
   return protocol::error_code::unknown_topic_or_partition;
 }
 
+// A nullable error_message field: null when there is nothing to say.
+inline void set_error_message(protocol::struct_value& out, const std::string& message) {
+  if (message.empty())
+    out["error_message"] = protocol::value::null();
+  else
+    out["error_message"] = message;
+}
+
 // Whether a broker id may hold replicas: a live broker of the cluster (or this broker alone in
 // single-node mode).
 inline bool is_known_broker(broker& b, int64_t id) {
