@@ -57,8 +57,8 @@ asio::awaitable<void> admin_server::serve(asio::ip::tcp::socket socket) {
       std::string path(req.target());
       if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
       const std::string method = req.method() == http::verb::head
-                                      ? std::string("GET")
-                                      : std::string(http::to_string(req.method()));
+                                     ? std::string("GET")
+                                     : std::string(http::to_string(req.method()));
       http_reply reply = router_(method, path);
       http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
       res.set(http::field::server, "tern");

@@ -86,10 +86,9 @@ bool cluster_agent::may_lead(int64_t applied_revision, clock::time_point now) co
   const int64_t t = ns(now);
   if (t < lease_valid_until_.load()) return true;
   const int64_t u = last_unreachable_at_.load();
-  return u != 0 &&
-         t - u < 2 * std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         settings_.heartbeat_interval)
-                         .count();
+  return u != 0 && t - u < 2 * std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   settings_.heartbeat_interval)
+                                   .count();
 }
 
 void cluster_agent::submit(partition_write write, std::function<void(bool)> done) {
@@ -198,8 +197,7 @@ void cluster_agent::read_view() {
   last_revision_ = view->revision;
   campaign(*view);
   if (controller_.load()) {
-    const bool rebalance =
-        settings_.auto_leader_rebalance && clock::now() >= next_rebalance_;
+    const bool rebalance = settings_.auto_leader_rebalance && clock::now() >= next_rebalance_;
     if (rebalance) next_rebalance_ = clock::now() + settings_.leader_imbalance_check_interval;
     bool wrote = false;
     for (const auto& w : plan_partition_changes(*view, settings_.controller, rebalance)) {

@@ -26,8 +26,8 @@ struct agent_settings {
   std::string endpoints;  // host:port[,host:port...]
   cluster_keys keys;
   broker_registration self;
-  std::chrono::milliseconds session_timeout{2000};     // broker.session.timeout.ms
-  std::chrono::milliseconds heartbeat_interval{500};   // broker.heartbeat.interval.ms
+  std::chrono::milliseconds session_timeout{2000};    // broker.session.timeout.ms
+  std::chrono::milliseconds heartbeat_interval{500};  // broker.heartbeat.interval.ms
   std::chrono::milliseconds poll_interval{100};
   controller_settings controller;
   bool auto_leader_rebalance = true;

@@ -73,8 +73,8 @@ std::optional<partition_state> next_state(const cluster_view& v, const partition
   if (n.reassigning()) {
     // Finish a reassignment once every target replica is in sync.
     const auto target = n.target();
-    const bool done = std::all_of(target.begin(), target.end(),
-                                  [&](int32_t r) { return contains(n.isr, r); });
+    const bool done =
+        std::all_of(target.begin(), target.end(), [&](int32_t r) { return contains(n.isr, r); });
     if (done) {
       n.replicas = target;
       std::erase_if(n.isr, [&](int32_t r) { return !contains(n.replicas, r); });
@@ -189,9 +189,8 @@ std::vector<partition_write> plan_partition_changes(const cluster_view& v,
         } else if (!v.brokers.empty()) {
           std::vector<placement_broker> live;
           for (const auto& [id, b] : v.brokers) live.push_back({id, b.rack});
-          const auto rf = static_cast<int16_t>(
-              std::min<size_t>(static_cast<size_t>(std::max<int16_t>(t.replication_factor, 1)),
-                               live.size()));
+          const auto rf = static_cast<int16_t>(std::min<size_t>(
+              static_cast<size_t>(std::max<int16_t>(t.replication_factor, 1)), live.size()));
           replicas = place_replicas(live, p, 1, rf, static_cast<uint32_t>(name.size()))[0];
         }
         if (replicas.empty()) continue;

@@ -8,7 +8,8 @@ namespace {
 
 cluster_view three_brokers() {
   cluster_view v;
-  for (int32_t id : {1, 2, 3}) v.brokers[id] = {id, "127.0.0.1", 9090 + id, "", "", "inc" + std::to_string(id)};
+  for (int32_t id : {1, 2, 3})
+    v.brokers[id] = {id, "127.0.0.1", 9090 + id, "", "", "inc" + std::to_string(id)};
   topic_info t;
   t.name = "orders";
   t.partitions = 1;

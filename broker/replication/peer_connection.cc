@@ -19,7 +19,7 @@ void peer_connection::close() {
 }
 
 asio::awaitable<std::expected<void, std::string>> peer_connection::connect(const std::string& host,
-                                                                          uint16_t port) {
+                                                                           uint16_t port) {
   close();
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(socket_.get_executor());
@@ -27,8 +27,8 @@ asio::awaitable<std::expected<void, std::string>> peer_connection::connect(const
                                                    asio::redirect_error(use_awaitable, ec));
   if (ec) co_return std::unexpected("resolve " + host + ": " + ec.message());
   co_await asio::async_connect(socket_, endpoints, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return std::unexpected("connect " + host + ":" + std::to_string(port) + ": " +
-                                    ec.message());
+  if (ec)
+    co_return std::unexpected("connect " + host + ":" + std::to_string(port) + ": " + ec.message());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   co_return std::expected<void, std::string>{};
 }
@@ -60,7 +60,8 @@ asio::awaitable<std::expected<protocol::struct_value, std::string>> peer_connect
     socket_.close(ignored);
   });
   boost::system::error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(m.bytes), asio::redirect_error(use_awaitable, ec));
+  co_await asio::async_write(socket_, asio::buffer(m.bytes),
+                             asio::redirect_error(use_awaitable, ec));
   char size_bytes[4];
   if (!ec)
     co_await asio::async_read(socket_, asio::buffer(size_bytes, 4),

@@ -20,7 +20,7 @@ class peer_connection {
   peer_connection(boost::asio::io_context& ioc, std::string client_id);
 
   boost::asio::awaitable<std::expected<void, std::string>> connect(const std::string& host,
-                                                                    uint16_t port);
+                                                                   uint16_t port);
   bool connected() const { return socket_.is_open(); }
   void close();
 

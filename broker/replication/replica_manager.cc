@@ -248,8 +248,7 @@ void replica_manager::on_follower_fetch(partition_replica& r, int32_t replica_id
   update_high_watermark(r);
 }
 
-void replica_manager::propose_isr(partition_replica& r, std::vector<int32_t> isr,
-                                  const char* why) {
+void replica_manager::propose_isr(partition_replica& r, std::vector<int32_t> isr, const char* why) {
   r.isr_change_pending = true;
   cluster::partition_state next = r.state;
   next.isr = std::move(isr);
@@ -259,7 +258,8 @@ void replica_manager::propose_isr(partition_replica& r, std::vector<int32_t> isr
   agent_.submit({r.ref, r.mod_revision, next, why}, [this, ref = r.ref, shrink](bool written) {
     asio::post(ioc_, [this, ref, written, shrink] {
       if (stopped_) return;
-      if (!written) spdlog::info("{}-{}: ISR change lost a race; retrying", ref.topic, ref.partition);
+      if (!written)
+        spdlog::info("{}-{}: ISR change lost a race; retrying", ref.topic, ref.partition);
       if (written) ++(shrink ? isr_shrinks_ : isr_expands_);
       if (auto* p = find(ref)) p->isr_change_pending = false;
     });
@@ -276,9 +276,8 @@ void replica_manager::check_isr(int64_t now_ms) {
         continue;
       }
       auto it = r.followers.find(f);
-      const bool lagging =
-          it == r.followers.end() ||
-          now_ms - it->second.last_caught_up_ms > settings_.replica_lag_time_max_ms;
+      const bool lagging = it == r.followers.end() || now_ms - it->second.last_caught_up_ms >
+                                                          settings_.replica_lag_time_max_ms;
       if (!lagging) keep.push_back(f);
     }
     if (keep.size() != r.state.isr.size()) propose_isr(r, std::move(keep), "follower lagging");
@@ -383,7 +382,8 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
           const auto& t = tv.as_struct();
           for (const auto& pv : t.array("partitions")) {
             const auto& p = pv.as_struct();
-            partition_replica* r = find({t.string("topic"), static_cast<int32_t>(p.integer("partition"))});
+            partition_replica* r =
+                find({t.string("topic"), static_cast<int32_t>(p.integer("partition"))});
             if (r == nullptr || r->leading || r->state.leader != leader) continue;
             if (p.integer("error_code") != 0) continue;  // retried on the next round
             const auto leader_epoch = static_cast<int32_t>(p.integer("leader_epoch"));
@@ -396,9 +396,10 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
               cut = std::min({cut, leader_end, local.end_offset < 0 ? cut : local.end_offset});
             }
             if (cut < r->log->log_end_offset()) {
-              spdlog::warn("{}-{}: truncating divergent tail {}..{} (leader {} epoch {} ends at {})",
-                           r->ref.topic, r->ref.partition, cut, r->log->log_end_offset(), leader,
-                           leader_epoch, leader_end);
+              spdlog::warn(
+                  "{}-{}: truncating divergent tail {}..{} (leader {} epoch {} ends at {})",
+                  r->ref.topic, r->ref.partition, cut, r->log->log_end_offset(), leader,
+                  leader_epoch, leader_end);
               if (auto tr = r->log->truncate_to(cut); !tr)
                 spdlog::error("{}-{}: truncation failed: {}", r->ref.topic, r->ref.partition,
                               tr.error());
@@ -432,8 +433,9 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
       co_await sleep_for(ioc_, std::chrono::milliseconds(100));
       continue;
     }
-    auto resp = co_await conn.call(api, kFetchVersion, req,
-                                   timeout + std::chrono::milliseconds(settings_.replica_fetch_wait_max_ms));
+    auto resp = co_await conn.call(
+        api, kFetchVersion, req,
+        timeout + std::chrono::milliseconds(settings_.replica_fetch_wait_max_ms));
     if (!resp) {
       spdlog::debug("replica fetch from {} failed: {}", leader, resp.error());
       conn.close();
@@ -454,8 +456,8 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
         if (err == error_code::offset_out_of_range) {
           const int64_t leader_start = p.integer("log_start_offset");
           if (leader_start > r->log->log_end_offset()) {
-            spdlog::warn("{}-{}: behind the leader's log start {}; starting over there",
-                         topic, r->ref.partition, leader_start);
+            spdlog::warn("{}-{}: behind the leader's log start {}; starting over there", topic,
+                         r->ref.partition, leader_start);
             (void)r->log->reset_to(leader_start);
           } else {
             r->needs_truncation = true;

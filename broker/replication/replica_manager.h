@@ -97,7 +97,8 @@ class replica_manager {
   boost::asio::awaitable<bool> await_view(std::function<bool(const cluster::cluster_view&)> done,
                                           std::chrono::milliseconds timeout);
   // Waits until a view at least as new as the last write has been applied, or `timeout`.
-  boost::asio::awaitable<void> await_view_after(int64_t revision, std::chrono::milliseconds timeout);
+  boost::asio::awaitable<void> await_view_after(int64_t revision,
+                                                std::chrono::milliseconds timeout);
 
   // Partition counts for metrics and health.
   struct health {

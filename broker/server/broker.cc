@@ -10,11 +10,11 @@
 #include "broker/cluster/embedded_metadata_store.h"
 #include "broker/cluster/etcd_metadata_store.h"
 #include "broker/cluster/topic_json.h"
-#include "broker/storage/topic_config.h"
 #include "broker/server/admin_routes.h"
 #include "broker/server/connection.h"
 #include "broker/server/state_metrics.h"
 #include "broker/storage/fsync_observer.h"
+#include "broker/storage/topic_config.h"
 
 namespace tern::server {
 
@@ -89,7 +89,6 @@ std::expected<void, std::string> broker::start() {
   });
   storage::set_fsync_observer([m = metrics_.get()](double s) { m->observe_fsync(s); });
 
-
   asio::co_spawn(ioc_, accept_loop(), asio::detached);
   asio::co_spawn(ioc_, housekeeping_loop(), asio::detached);
   asio::co_spawn(ioc_, cleaner_loop(), asio::detached);
@@ -130,10 +129,10 @@ std::expected<void, std::string> broker::join_cluster(const std::string& endpoin
   s.self.host = advertised_host_;
   s.self.port = advertised_port_;
   s.self.rack = k.rack;
-  s.self.admin_url = "http://" +
-                     (config_.admin_listener.host == "0.0.0.0" ? advertised_host_
-                                                               : config_.admin_listener.host) +
-                     ":" + std::to_string(admin_port_);
+  s.self.admin_url =
+      "http://" +
+      (config_.admin_listener.host == "0.0.0.0" ? advertised_host_ : config_.admin_listener.host) +
+      ":" + std::to_string(admin_port_);
   s.self.incarnation = cluster::to_hex(cluster::random_uuid());
   s.session_timeout = std::chrono::milliseconds(k.session_timeout_ms);
   s.heartbeat_interval = std::chrono::milliseconds(k.heartbeat_interval_ms);

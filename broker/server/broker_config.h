@@ -26,12 +26,12 @@ std::expected<endpoint, std::string> parse_endpoint(const std::string& text);
 
 // Cluster mode (metadata.store=etcd://...): membership, elections and replication.
 struct cluster_config {
-  std::string rack;                                  // broker.rack
-  int64_t session_timeout_ms = 2000;                 // broker.session.timeout.ms
-  int64_t heartbeat_interval_ms = 500;               // broker.heartbeat.interval.ms
-  int64_t poll_interval_ms = 100;                    // metadata.poll.interval.ms
-  bool unclean_leader_election = false;              // unclean.leader.election.enable
-  bool auto_leader_rebalance = true;                 // auto.leader.rebalance.enable
+  std::string rack;                      // broker.rack
+  int64_t session_timeout_ms = 2000;     // broker.session.timeout.ms
+  int64_t heartbeat_interval_ms = 500;   // broker.heartbeat.interval.ms
+  int64_t poll_interval_ms = 100;        // metadata.poll.interval.ms
+  bool unclean_leader_election = false;  // unclean.leader.election.enable
+  bool auto_leader_rebalance = true;     // auto.leader.rebalance.enable
   int64_t leader_imbalance_check_interval_ms = 300000;
   int64_t replica_lag_time_max_ms = 30000;
   int64_t replica_fetch_wait_max_ms = 500;

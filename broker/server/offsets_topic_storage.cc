@@ -13,8 +13,8 @@ std::expected<void, std::string> offsets_topic_storage::ensure_topic(int32_t par
   if (b_.replicas() != nullptr) {
     // offsets.topic.replication.factor, as far as the live brokers allow.
     const auto live = static_cast<int16_t>(b_.replicas()->view().brokers.size());
-    replication = std::max<int16_t>(
-        1, std::min(b_.config().cluster.offsets_topic_replication_factor, live));
+    replication =
+        std::max<int16_t>(1, std::min(b_.config().cluster.offsets_topic_replication_factor, live));
   }
   auto r = b_.topics().create(name, partitions, replication,
                               {{"cleanup.policy", "compact"},

@@ -67,10 +67,10 @@ std::expected<std::vector<std::vector<int32_t>>, topic_result> topic_manager::pl
   for (const auto& [id, b] : v.brokers)
     if (!v.draining.contains(id)) live.push_back({id, b.rack});
   if (rf > static_cast<int16_t>(live.size()))
-    return std::unexpected(fail(error_code::invalid_replication_factor,
-                                "Replication factor: " + std::to_string(rf) +
-                                    " larger than available brokers: " +
-                                    std::to_string(live.size()) + "."));
+    return std::unexpected(
+        fail(error_code::invalid_replication_factor,
+             "Replication factor: " + std::to_string(rf) +
+                 " larger than available brokers: " + std::to_string(live.size()) + "."));
   // Topics start their rotation at different brokers so leaders spread across topics.
   const auto start = static_cast<uint32_t>(std::hash<std::string>{}(name));
   return cluster::place_replicas(live, from, total - from, rf, start);

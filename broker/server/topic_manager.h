@@ -72,8 +72,8 @@ class topic_manager {
   topic_result open_partitions(const cluster::topic_info& t, int32_t from);
   // Replicas for new partitions [from, total) on the live brokers, or why there are none.
   std::expected<std::vector<std::vector<int32_t>>, topic_result> place(const std::string& name,
-                                                                      int32_t from, int32_t total,
-                                                                      int16_t rf) const;
+                                                                       int32_t from, int32_t total,
+                                                                       int16_t rf) const;
   std::function<const cluster::cluster_view&()> view_;
 
   const broker_config& config_;

@@ -264,13 +264,13 @@ log::append_result log::append_replicated(const std::string& records, int64_t no
     // A fetch response may end with a partial batch (cut at max_bytes): stop before it.
     if (!h || h->batch_length < 0 || h->total_size() > rest.size()) break;
     if (h->magic != 2)
-      return refuse(error_code::unsupported_for_message_format, "replicated batch of magic " +
-                                                                    std::to_string(h->magic));
+      return refuse(error_code::unsupported_for_message_format,
+                    "replicated batch of magic " + std::to_string(h->magic));
     // The CRC only: batches the leader compacted have gaps in their offset deltas.
     if (!protocol::batch_crc_matches(rest.substr(0, h->total_size())))
-      return refuse(error_code::corrupt_message,
-                    "replicated batch at offset " + std::to_string(h->base_offset) +
-                        " fails its CRC");
+      return refuse(
+          error_code::corrupt_message,
+          "replicated batch at offset " + std::to_string(h->base_offset) + " fails its CRC");
     // Compaction leaves gaps between batches, so later is fine; earlier is not.
     if (h->base_offset < expected)
       return refuse(error_code::unknown_server_error,

@@ -31,8 +31,8 @@ std::expected<std::vector<int32_t>, outcome> wanted_replicas(broker& b,
     if (!seen.insert(id).second)
       return std::unexpected(outcome{error_code::invalid_replica_assignment,
                                      "broker " + std::to_string(id) + " is listed twice"});
-    const bool known = b.replicas() == nullptr ? id == b.node_id()
-                                               : b.replicas()->view().is_live(id);
+    const bool known =
+        b.replicas() == nullptr ? id == b.node_id() : b.replicas()->view().is_live(id);
     if (!known)
       return std::unexpected(outcome{error_code::invalid_replica_assignment,
                                      "broker " + std::to_string(id) + " is not alive"});
@@ -51,8 +51,7 @@ boost::asio::awaitable<outcome> reassign(broker& b, cluster::partition_ref ref,
     if (!target) co_return outcome{error_code::no_reassignment_in_progress, ""};
     co_return outcome{};
   }
-  state_change change =
-      [target](const cluster::partition_state& s)
+  state_change change = [target](const cluster::partition_state& s)
       -> std::expected<cluster::partition_state, error_code> {
     if (!target) {
       if (!s.reassigning()) return std::unexpected(error_code::no_reassignment_in_progress);

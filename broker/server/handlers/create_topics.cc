@@ -78,17 +78,18 @@ handler_result create_topics(request_context& cx, protocol::struct_value& req) {
     if (b.replicas() != nullptr && !validate_only) {
       // Cluster mode: answer once the controller has given every partition a leader, so a
       // client that produces right away finds them.
-      std::function<bool(const cluster::cluster_view&)> led = [name](const cluster::cluster_view& v) {
-        auto t = v.topics.find(name);
-        if (t == v.topics.end()) return false;
-        for (int32_t p = 0; p < t->second.partitions; ++p) {
-          const auto* s = v.find({name, p});
-          if (s == nullptr || s->state.leader < 0) return false;
-        }
-        return true;
-      };
-      const auto wait = std::chrono::milliseconds(std::clamp<int64_t>(
-          req.integer("timeout_ms"), 0, 30000));
+      std::function<bool(const cluster::cluster_view&)> led =
+          [name](const cluster::cluster_view& v) {
+            auto t = v.topics.find(name);
+            if (t == v.topics.end()) return false;
+            for (int32_t p = 0; p < t->second.partitions; ++p) {
+              const auto* s = v.find({name, p});
+              if (s == nullptr || s->state.leader < 0) return false;
+            }
+            return true;
+          };
+      const auto wait =
+          std::chrono::milliseconds(std::clamp<int64_t>(req.integer("timeout_ms"), 0, 30000));
       co_await b.replicas()->await_view(std::move(led), wait);
     }
     out["error_code"] = code(error_code::none);

@@ -49,12 +49,12 @@ handler_result delete_topics(request_context& cx, protocol::struct_value& req) {
   }
   if (b.replicas() != nullptr && !removed.empty()) {
     // Cluster mode: answer once this broker's view no longer has the topics.
-    std::function<bool(const cluster::cluster_view&)> gone = [removed](
-                                                                const cluster::cluster_view& v) {
-      for (const auto& name : removed)
-        if (v.topics.contains(name)) return false;
-      return true;
-    };
+    std::function<bool(const cluster::cluster_view&)> gone =
+        [removed](const cluster::cluster_view& v) {
+          for (const auto& name : removed)
+            if (v.topics.contains(name)) return false;
+          return true;
+        };
     const auto wait =
         std::chrono::milliseconds(std::clamp<int64_t>(req.integer("timeout_ms"), 0, 30000));
     co_await b.replicas()->await_view(std::move(gone), wait);

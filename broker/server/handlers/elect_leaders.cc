@@ -34,7 +34,8 @@ std::expected<cluster::partition_state, error_code> elect(const cluster::cluster
       return std::unexpected(error_code::preferred_leader_not_available);
     return lead(preferred);
   }
-  if (s.leader >= 0 && view.is_live(s.leader)) return std::unexpected(error_code::election_not_needed);
+  if (s.leader >= 0 && view.is_live(s.leader))
+    return std::unexpected(error_code::election_not_needed);
   for (int pass = 0; pass < 2; ++pass)
     for (int32_t r : s.replicas)
       if (view.is_live(r) && (pass == 1 || s.in_isr(r))) return lead(r);

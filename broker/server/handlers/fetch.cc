@@ -58,9 +58,8 @@ fetch_pass read_all(request_context& cx, const protocol::struct_value& req, bool
         pass.has_error = true;
         continue;
       }
-      auto p = find_leader_partition(b, name, index,
-                                     static_cast<int32_t>(part.integer("current_leader_epoch")),
-                                     false);
+      auto p = find_leader_partition(
+          b, name, index, static_cast<int32_t>(part.integer("current_leader_epoch")), false);
       if (!p.ok()) {
         out["error_code"] = code(p.error);
         out["high_watermark"] = int64_t{-1};

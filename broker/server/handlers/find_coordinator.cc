@@ -27,8 +27,8 @@ coordinator_answer answer_for(broker& b, int64_t key_type, const std::string& ke
     return {error_code::transactional_id_authorization_failed, "transactions are not supported"};
   if (key.empty() || key.size() > kMaxGroupIdLength)
     return {error_code::invalid_group_id, "group id must be 1 to 255 characters"};
-  if (b.replicas() == nullptr) return {error_code::none, {}, b.node_id(), b.advertised_host(),
-                                       b.advertised_port()};
+  if (b.replicas() == nullptr)
+    return {error_code::none, {}, b.node_id(), b.advertised_host(), b.advertised_port()};
   const std::string topic(group::kOffsetsTopic);
   const auto& view = b.replicas()->view();
   const auto* state = view.find({topic, b.groups().partition_for(key)});

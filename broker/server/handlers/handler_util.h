@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "broker/cluster/metadata_store.h"
 #include "broker/protocol/error_code.h"

@@ -53,8 +53,9 @@ handler_result offset_commit(request_context& cx, protocol::struct_value& req) {
       cx.api_version == 0 ? -1 : static_cast<int32_t>(req.integer("generation_id_or_member_epoch"));
   auto errors = cx.b.groups().commit(req.string("group_id"), generation, req.string("member_id"),
                                      instance, commits);
-  const bool stored = std::any_of(errors.begin(), errors.end(),
-                                  [](protocol::error_code e) { return e == protocol::error_code::none; });
+  const bool stored = std::any_of(errors.begin(), errors.end(), [](protocol::error_code e) {
+    return e == protocol::error_code::none;
+  });
   if (cx.b.replicas() != nullptr && stored &&
       !co_await replicated(cx.b, cx.b.groups().partition_for(req.string("group_id"))))
     for (auto& e : errors)

@@ -13,8 +13,7 @@ namespace {
 // asks for every committed partition.
 error_code fill_group(broker& b, const std::string& group_id, const protocol::value& topics,
                       protocol::struct_value& parent) {
-  if (auto e = b.groups().coordinator_error(group_id); e != error_code::none)
-    return e;
+  if (auto e = b.groups().coordinator_error(group_id); e != error_code::none) return e;
   const auto committed = b.groups().committed(group_id);
   auto add_partition = [](protocol::struct_value& t, int32_t partition,
                           const group::committed_offset* c) {

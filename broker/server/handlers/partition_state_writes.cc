@@ -5,8 +5,9 @@ namespace tern::server::handlers {
 
 using protocol::error_code;
 
-boost::asio::awaitable<state_write_result> update_partition_state(
-    broker& b, cluster::partition_ref ref, state_change change) {
+boost::asio::awaitable<state_write_result> update_partition_state(broker& b,
+                                                                  cluster::partition_ref ref,
+                                                                  state_change change) {
   constexpr int kAttempts = 10;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     const auto& view = b.replicas()->view();

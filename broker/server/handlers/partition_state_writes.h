@@ -22,7 +22,8 @@ struct state_write_result {
 using state_change = std::function<std::expected<cluster::partition_state, protocol::error_code>(
     const cluster::partition_state&)>;
 
-boost::asio::awaitable<state_write_result> update_partition_state(
-    broker& b, cluster::partition_ref ref, state_change change);
+boost::asio::awaitable<state_write_result> update_partition_state(broker& b,
+                                                                  cluster::partition_ref ref,
+                                                                  state_change change);
 
 }  // namespace tern::server::handlers

@@ -25,8 +25,10 @@ struct awaiting_replication {
 };
 
 protocol::struct_value& partition_out(protocol::struct_value& r, const awaiting_replication& w) {
-  return r.array("responses")[w.topic_index].as_struct().array("partition_responses")
-      [w.partition_index].as_struct();
+  return r.array("responses")[w.topic_index]
+      .as_struct()
+      .array("partition_responses")[w.partition_index]
+      .as_struct();
 }
 
 void fail(protocol::struct_value& out, error_code e, const std::string& message) {
