@@ -349,7 +349,11 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
     }
 
     // Compare epochs with the leader, and cut any divergent tail, before fetching.
-    {
+    const bool any_to_compare = std::any_of(refs.begin(), refs.end(), [&](const auto& ref) {
+      const partition_replica* r = find(ref);
+      return r != nullptr && r->needs_truncation;
+    });
+    if (any_to_compare) {
       const auto& api = protocol::messages::offset_for_leader_epoch();
       protocol::struct_value req(api.request.fields);
       req["replica_id"] = int64_t{self};

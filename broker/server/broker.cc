@@ -190,11 +190,18 @@ std::expected<void, std::string> broker::join_cluster(const std::string& endpoin
 void broker::on_view(cluster::cluster_agent::view_ptr view) {
   if (stopped_ || !replicas_) return;
   replicas_->apply_view(std::move(view));
-  // Topic config changes made through any broker reach this one's logs here.
+  // Topic config changes made through any broker reach this one's logs here; each topic's
+  // config is resolved once (replicas are ordered by topic).
+  const std::string* topic = nullptr;
+  storage::topic_config resolved;
   for (const auto& [ref, r] : replicas_->replicas()) {
-    auto t = replicas_->view().topics.find(ref.topic);
-    if (t != replicas_->view().topics.end())
-      r.log->set_config(storage::resolve_topic_config(config_.topic_defaults, t->second.configs));
+    if (topic == nullptr || *topic != ref.topic) {
+      auto t = replicas_->view().topics.find(ref.topic);
+      if (t == replicas_->view().topics.end()) continue;
+      topic = &ref.topic;
+      resolved = storage::resolve_topic_config(config_.topic_defaults, t->second.configs);
+    }
+    r.log->set_config(resolved);
   }
 }
 

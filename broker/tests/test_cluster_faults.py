@@ -25,6 +25,12 @@ def create_replicated_topic(cluster, name, partitions, config=TOPIC_CONFIG):
                15, f"{name}: leaders elected with full ISRs")
 
 
+def elected_instead_of(bootstrap, topic, partition, old_leader):
+    """The partition's leader if it is another broker than `old_leader` (else None)."""
+    leader = partition_info(bootstrap, topic)[partition][0]
+    return leader if leader not in (-1, old_leader) else None
+
+
 def verdict(name, lines):
     text = f"verdict {name}:\n  " + "\n  ".join(lines)
     print(text, flush=True)
@@ -60,8 +66,7 @@ class LostWriteCheck(unittest.TestCase):
             killed_at = time.monotonic()
             victim.kill()
             new_leader = wait_until(
-                lambda: (lambda l: l if l not in (-1, leader) else None)(
-                    partition_info(cluster.bootstrap, topic)[part][0]),
+                lambda: elected_instead_of(cluster.bootstrap, topic, part, leader),
                 15, f"round {round_}: a new leader for partition {part}")
             failovers.append(time.monotonic() - killed_at)
             victim.start()
@@ -193,9 +198,8 @@ class PausedLeaderTest(unittest.TestCase):
             # Queued in the socket while the leader sleeps: the first thing it reads on waking.
             conn.request(kw.PRODUCE, 3, kw.produce_v3_body(
                 topic, 0, kw.record_batch([(None, b"from-the-past")]), acks=-1))
-            new_leader = wait_until(
-                lambda: (lambda l: l if l not in (-1, leader) else None)(
-                    partition_info(others, topic)[0][0]), 20, "a new leader while paused")
+            new_leader = wait_until(lambda: elected_instead_of(others, topic, 0, leader), 20,
+                                    "a new leader while paused")
             elected = time.monotonic() - paused
             time.sleep(1)
         finally:
