@@ -117,6 +117,37 @@ admin::http_reply drain(broker& b, const std::string& method, int32_t id) {
   return reply(202, broker_share(b, id));
 }
 
+// Kafka's text form of a topic id: URL-safe base64 of the 16 bytes, without padding.
+std::string topic_id_text(const cluster::topic_id& id) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (uint8_t byte : id) {
+    bits = (bits << 8) | byte;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out += kAlphabet[(bits >> count) & 0x3f];
+    }
+  }
+  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 0x3f];
+  return out;
+}
+
+// A topic as the operator reports it in a Topic's status.
+admin::http_reply topic_summary(broker& b, const std::string& method, const std::string& name) {
+  if (method != "GET") return error(405, "use GET");
+  auto t = b.topics().find(name);
+  if (!t) return error(404, "topic " + name + " does not exist");
+  return reply(200, json{{"name", t->name},
+                         {"topic_id", topic_id_text(t->id)},
+                         {"partitions", t->partitions},
+                         {"replication_factor", t->replication_factor},
+                         {"configs", t->configs}});
+}
+
 }  // namespace
 
 admin::http_reply route_admin(broker& b, const std::string& method, const std::string& path) {
@@ -132,6 +163,9 @@ admin::http_reply route_admin(broker& b, const std::string& method, const std::s
     if (method != "GET") return error(405, "use GET");
     return reply(200, cluster_summary(b));
   }
+  constexpr std::string_view kTopics = "/v1/topics/";
+  if (path.starts_with(kTopics) && path.size() > kTopics.size())
+    return topic_summary(b, method, path.substr(kTopics.size()));
   constexpr std::string_view kBrokers = "/v1/brokers/";
   if (path.starts_with(kBrokers)) {
     std::string rest = path.substr(kBrokers.size());
