@@ -1,0 +1,252 @@
+// The Cluster controller against the Kubernetes API test double, with a stand-in for the
+// StatefulSet controller; the broker admin API, where a test needs one, is a real tern-broker.
+#include <gtest/gtest.h>
+
+#include "operator/controllers/testing/local_processes.h"
+#include "operator/controllers/testing/operator_env.h"
+
+namespace tern::op::testing {
+namespace {
+
+namespace res = k8s::resources;
+using namespace std::chrono_literals;
+
+json cluster_object(const std::string& name, int replicas = 3) {
+  return {{"apiVersion", "tern.dev/v1alpha1"},
+          {"kind", "Cluster"},
+          {"metadata", {{"name", name}}},
+          {"spec", {{"replicas", replicas}, {"config", {{"log.retention.hours", "24"}}}}}};
+}
+
+bool owned_by(const json& object, const json& cluster) {
+  for (const auto& ref : object["metadata"].value("ownerReferences", json::array()))
+    if (ref["uid"] == cluster["metadata"]["uid"] && ref.value("controller", false) &&
+        ref["kind"] == "Cluster")
+      return true;
+  return false;
+}
+
+std::string config_hash(const json& object) {
+  return object["spec"]["template"]["metadata"]["annotations"].value("tern.dev/config-hash", "");
+}
+
+class ClusterReconcilerTest : public ::testing::Test {
+ protected:
+  json wait_cluster(const std::string& name, const std::string& ready) {
+    json last;
+    const bool ok = eventually([&] {
+      auto c = env_.get(res::clusters, name);
+      if (!c) return false;
+      last = *c;
+      return env_.condition(*c, "Ready") == ready &&
+             c->value("status", json::object()).value("observedGeneration", 0) ==
+                 (*c)["metadata"].value("generation", -1);
+    });
+    EXPECT_TRUE(ok) << "Cluster " << name << " never became " << ready << ": "
+                    << last.value("status", json::object()).dump();
+    return last;
+  }
+
+  bool has_event(const std::string& name, const std::string& prefix) {
+    for (const auto& e : env_.events_about(name))
+      if (e.starts_with(prefix)) return true;
+    return false;
+  }
+
+  operator_env env_;
+};
+
+TEST_F(ClusterReconcilerTest, CreatesItsObjectsAndIsReadyWhenEveryBrokerIs) {
+  env_.start();
+  auto cluster = env_.must_create(res::clusters, cluster_object("tern"));
+  auto c = wait_cluster("tern", "False/BrokersNotReady");
+  EXPECT_EQ(env_.condition(c, "Progressing"), "True/BrokersStarting");
+  EXPECT_EQ(env_.condition(c, "Degraded"), "False/AsExpected");
+
+  auto sts = env_.get(res::stateful_sets, "tern");
+  ASSERT_TRUE(sts);
+  EXPECT_TRUE(owned_by(*sts, cluster));
+  EXPECT_EQ((*sts)["spec"]["replicas"], 3);
+  EXPECT_EQ((*sts)["spec"]["updateStrategy"]["type"], "OnDelete");
+  EXPECT_EQ((*sts)["spec"]["podManagementPolicy"], "Parallel");
+  EXPECT_FALSE(config_hash(*sts).empty());
+  for (const char* name : {"tern-brokers", "tern-bootstrap", "tern-etcd", "tern-etcd-client"}) {
+    auto svc = env_.get(res::services, name);
+    ASSERT_TRUE(svc) << name;
+    EXPECT_TRUE(owned_by(*svc, cluster)) << name;
+  }
+  auto cm = env_.get(res::config_maps, "tern-config");
+  ASSERT_TRUE(cm);
+  EXPECT_TRUE(owned_by(*cm, cluster));
+  EXPECT_NE((*cm)["data"]["broker.yaml"].get<std::string>().find("log.retention.hours"),
+            std::string::npos);
+  auto etcd = env_.get(res::stateful_sets, "tern-etcd");
+  ASSERT_TRUE(etcd);
+  EXPECT_TRUE(owned_by(*etcd, cluster));
+  auto pdb = env_.get(res::pod_disruption_budgets, "tern");
+  ASSERT_TRUE(pdb);
+  EXPECT_EQ((*pdb)["spec"]["maxUnavailable"], 1);
+  EXPECT_TRUE(has_event("tern", "Created: created StatefulSet tern"));
+
+  env_.run_statefulset_controller();
+  c = wait_cluster("tern", "True/Ready");
+  EXPECT_EQ(c["status"]["replicas"], 3);
+  EXPECT_EQ(c["status"]["readyReplicas"], 3);
+  EXPECT_EQ(c["status"]["bootstrapServers"], "tern-bootstrap.default.svc:9092");
+  EXPECT_NE(c["status"]["selector"].get<std::string>().find("app.kubernetes.io/instance=tern"),
+            std::string::npos);
+  ASSERT_EQ(c["status"]["brokers"].size(), 3u);
+  EXPECT_EQ(c["status"]["brokers"][2]["host"], "tern-2.tern-brokers.default.svc");
+  EXPECT_EQ(c["status"]["brokers"][2]["ready"], true);
+  EXPECT_EQ(env_.condition(c, "Progressing"), "False/Stable");
+
+  // Deleting the Cluster takes everything with it (ownerReferences, garbage collection).
+  ASSERT_TRUE(env_.api.remove(res::clusters, "default", "tern"));
+  EXPECT_TRUE(eventually([&] {
+    env_.server.run_controllers();
+    return !env_.get(res::stateful_sets, "tern") && !env_.get(res::config_maps, "tern-config") &&
+           !env_.get(res::services, "tern-bootstrap");
+  }));
+}
+
+TEST_F(ClusterReconcilerTest, EditsAndDeletionsOfOwnedObjectsAreReverted) {
+  env_.start();
+  env_.must_create(res::clusters, cluster_object("tern"));
+  ASSERT_TRUE(
+      eventually([&] { return env_.get(res::pod_disruption_budgets, "tern").has_value(); }));
+  const auto original = (*env_.get(res::config_maps, "tern-config"))["data"];
+  const auto selector = (*env_.get(res::services, "tern-bootstrap"))["spec"]["selector"];
+
+  env_.must_edit(res::config_maps, "tern-config",
+                 [](json& cm) { cm["data"]["broker.yaml"] = "node.id: 7\n"; });
+  env_.must_edit(res::services, "tern-bootstrap", [](json& s) {
+    s["spec"]["selector"] = {{"app", "something-else"}};
+  });
+  ASSERT_TRUE(env_.api.remove(res::pod_disruption_budgets, "default", "tern"));
+
+  EXPECT_TRUE(eventually([&] {
+    auto cm = env_.get(res::config_maps, "tern-config");
+    auto svc = env_.get(res::services, "tern-bootstrap");
+    return cm && (*cm)["data"] == original && svc && (*svc)["spec"]["selector"] == selector &&
+           env_.get(res::pod_disruption_budgets, "tern").has_value();
+  }));
+  EXPECT_TRUE(has_event("tern", "DriftReverted: ConfigMap tern-config was changed outside"));
+}
+
+TEST_F(ClusterReconcilerTest, AConfigChangeRestartsBrokersOneAtATime) {
+  // Single-node admin answers: a restart is always safe.
+  auto admin = local_broker::start();
+  env_.set_admin_url("tern", admin.admin_url);
+  env_.set_bootstrap("tern", admin.bootstrap);
+  env_.start();
+  env_.run_statefulset_controller();
+  env_.must_create(res::clusters, cluster_object("tern"));
+  wait_cluster("tern", "True/Ready");
+  const std::string before = config_hash(*env_.get(res::stateful_sets, "tern"));
+
+  env_.must_edit(res::clusters, "tern",
+                 [](json& c) { c["spec"]["config"]["log.retention.hours"] = "48"; });
+  std::string after;
+  ASSERT_TRUE(eventually([&] {
+    after = config_hash(*env_.get(res::stateful_sets, "tern"));
+    return after != before;
+  }));
+  auto c = wait_cluster("tern", "True/Ready");
+  for (int i = 0; i < 3; ++i) {
+    auto pod = env_.get(res::pods, "tern-" + std::to_string(i));
+    ASSERT_TRUE(pod);
+    EXPECT_EQ((*pod)["metadata"]["annotations"]["tern.dev/config-hash"], after) << i;
+  }
+  // Each broker was restarted once, and only while the other two were up.
+  std::vector<std::string> restarts;
+  for (const auto& line : env_.pod_log())
+    if (line.ends_with(after)) restarts.push_back(line);
+  EXPECT_EQ(restarts.size(), 3u);
+  for (const auto& r : restarts) EXPECT_NE(r.find("others=2"), std::string::npos) << r;
+  EXPECT_TRUE(has_event("tern", "RestartingBroker: restarting broker 0 (pod tern-0)"));
+  EXPECT_TRUE(has_event("tern", "RestartingBroker: restarting broker 2 (pod tern-2)"));
+}
+
+TEST_F(ClusterReconcilerTest, AnInvalidClusterIsReportedAndNothingIsBuilt) {
+  env_.start();
+  auto object = cluster_object("solo", 3);
+  object["spec"]["metadataStore"] = {{"type", "embedded"}};
+  env_.must_create(res::clusters, object);
+  auto c = wait_cluster("solo", "False/InvalidSpec");
+  EXPECT_EQ(env_.condition(c, "Degraded"), "True/InvalidSpec");
+  std::string message;
+  for (const auto& cond : c["status"]["conditions"])
+    if (cond["type"] == "Degraded") message = cond["message"];
+  EXPECT_NE(message.find("spec.metadataStore"), std::string::npos) << message;
+  EXPECT_FALSE(env_.get(res::stateful_sets, "solo"));
+  EXPECT_TRUE(has_event("solo", "InvalidSpec: "));
+
+  // Fixed: built and reported.
+  env_.must_edit(res::clusters, "solo", [](json& c) { c["spec"]["replicas"] = 1; });
+  wait_cluster("solo", "False/BrokersNotReady");
+  EXPECT_TRUE(env_.get(res::stateful_sets, "solo"));
+}
+
+TEST_F(ClusterReconcilerTest, ConflictsDroppedWatchesAndExpiredHistoryAreSurvived) {
+  env_.start();
+  env_.run_statefulset_controller();
+  env_.must_create(res::clusters, cluster_object("tern"));
+  wait_cluster("tern", "True/Ready");
+
+  env_.server.fail_next("PUT", "/statefulsets/tern", 409);
+  env_.server.fail_next("PUT", "/clusters/tern/status", 409);
+  env_.server.compact_history();
+  env_.server.drop_watches();
+  env_.must_edit(res::clusters, "tern", [](json& c) { c["spec"]["replicas"] = 4; });
+  EXPECT_TRUE(
+      eventually([&] { return (*env_.get(res::stateful_sets, "tern"))["spec"]["replicas"] == 4; }));
+  auto c = wait_cluster("tern", "True/Ready");
+  EXPECT_EQ(c["status"]["readyReplicas"], 4);
+  const auto scrape = env_.metrics.scrape();
+  EXPECT_NE(scrape.find("tern_operator_watch_restarts_total{resource=\"clusters\"}"),
+            std::string::npos)
+      << scrape;
+  EXPECT_NE(scrape.find("tern_operator_reconcile_total{controller=\"cluster\",result=\"success\"}"),
+            std::string::npos);
+}
+
+TEST_F(ClusterReconcilerTest, AServiceMonitorIsMadeOnceItsCrdExists) {
+  env_.start();
+  auto object = cluster_object("tern");
+  object["spec"]["metrics"] = {{"serviceMonitor", {{"enabled", true}}}};
+  env_.must_create(res::clusters, object);
+  auto c = wait_cluster("tern", "False/ServiceMonitorUnavailable");
+  EXPECT_EQ(env_.condition(c, "Degraded"), "True/ServiceMonitorUnavailable");
+
+  json crd = {
+      {"apiVersion", "apiextensions.k8s.io/v1"},
+      {"kind", "CustomResourceDefinition"},
+      {"metadata", {{"name", "servicemonitors.monitoring.coreos.com"}}},
+      {"spec",
+       {{"group", "monitoring.coreos.com"},
+        {"scope", "Namespaced"},
+        {"names",
+         {{"kind", "ServiceMonitor"},
+          {"plural", "servicemonitors"},
+          {"listKind", "ServiceMonitorList"},
+          {"singular", "servicemonitor"}}},
+        {"versions", json::array({{{"name", "v1"},
+                                   {"served", true},
+                                   {"storage", true},
+                                   {"schema",
+                                    {{"openAPIV3Schema",
+                                      {{"type", "object"},
+                                       {"x-kubernetes-preserve-unknown-fields", true}}}}}}})}}}};
+  ASSERT_TRUE(env_.server.apply_crd(crd));
+  EXPECT_TRUE(eventually([&] { return env_.get(res::service_monitors, "tern").has_value(); }));
+  c = wait_cluster("tern", "False/BrokersNotReady");
+  EXPECT_EQ(env_.condition(c, "Degraded"), "False/AsExpected");
+
+  // Turned off: removed.
+  env_.must_edit(res::clusters, "tern",
+                 [](json& c) { c["spec"]["metrics"]["serviceMonitor"]["enabled"] = false; });
+  EXPECT_TRUE(eventually([&] { return !env_.get(res::service_monitors, "tern").has_value(); }));
+}
+
+}  // namespace
+}  // namespace tern::op::testing
