@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/cluster/rebalance_plan.h"
 #include "broker/server/broker.h"
 #include "broker/storage/topic_config.h"
 
@@ -117,6 +118,35 @@ admin::http_reply drain(broker& b, const std::string& method, int32_t id) {
   return reply(202, broker_share(b, id));
 }
 
+// Reassignments started per POST: each copies a partition to another broker, so a bounded
+// number at a time keeps the copying from crowding out clients' traffic.
+constexpr size_t kRebalanceMovesPerRequest = 16;
+
+json loads_json(const std::map<int32_t, int>& load) {
+  json j = json::object();
+  for (const auto& [id, n] : load) j[std::to_string(id)] = n;
+  return j;
+}
+
+// GET: whether replicas are spread evenly over the live brokers; POST: start moving some
+// toward that (the operator calls it after adding brokers, until it answers balanced).
+admin::http_reply rebalance(broker& b, const std::string& method) {
+  if (method != "GET" && method != "POST") return error(405, "use GET or POST");
+  if (b.replicas() == nullptr)
+    return reply(200, json{{"balanced", true}, {"moves_started", 0}, {"in_progress", 0}});
+  auto plan = cluster::plan_rebalance(b.replicas()->view(),
+                                      method == "POST" ? kRebalanceMovesPerRequest : 0);
+  const bool balanced_now = plan.moves.empty() && plan.balanced_after && plan.in_progress == 0;
+  for (auto& move : plan.moves) b.agent()->submit(std::move(move), [](bool) {});
+  return reply(method == "POST" ? 202 : 200,
+               json{{"balanced", balanced_now},
+                    {"moves_started", plan.moves.size()},
+                    {"in_progress", plan.in_progress},
+                    {"balanced_after_moves", plan.balanced_after},
+                    {"replicas_per_broker", loads_json(plan.load_before)},
+                    {"replicas_per_broker_after_moves", loads_json(plan.load_after)}});
+}
+
 // Kafka's text form of a topic id: URL-safe base64 of the 16 bytes, without padding.
 std::string topic_id_text(const cluster::topic_id& id) {
   static constexpr char kAlphabet[] =
@@ -163,6 +193,7 @@ admin::http_reply route_admin(broker& b, const std::string& method, const std::s
     if (method != "GET") return error(405, "use GET");
     return reply(200, cluster_summary(b));
   }
+  if (path == "/v1/rebalance") return rebalance(b, method);
   constexpr std::string_view kTopics = "/v1/topics/";
   if (path.starts_with(kTopics) && path.size() > kTopics.size())
     return topic_summary(b, method, path.substr(kTopics.size()));

@@ -192,6 +192,51 @@ class MinInsyncReplicasTest(unittest.TestCase):
         self.assertEqual(values, ["before", "acks-1", "after"])
 
 
+class RebalanceTest(unittest.TestCase):
+    """A broker that joins holds nothing until the admin API's rebalance moves its share of
+    replicas onto it; the records stay readable throughout."""
+
+    def test_rebalance_spreads_replicas_onto_a_new_broker(self):
+        import json
+        import urllib.request
+        cluster = TernCluster(2)
+        self.addCleanup(cluster.stop)
+        create(cluster.bootstrap, "spread", partitions=6, rf=2)
+        wait_until(lambda: all(len(isr) == 2 for _, _, isr in
+                               partition_info(cluster.bootstrap, "spread").values()), 15,
+                   "in sync")
+        for p in range(6):
+            self.assertEqual(produce(cluster.bootstrap, "spread", [f"p{p}-{i}" for i in range(20)],
+                                     partition=p), [])
+        cluster.add_broker(3)
+        admin = cluster.brokers[1].admin_url
+
+        def call(method):
+            req = urllib.request.Request(f"{admin}/v1/rebalance", method=method)
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+
+        status, before = call("GET")
+        self.assertEqual(status, 200)
+        self.assertFalse(before["balanced"])
+        self.assertEqual(before["replicas_per_broker"], {"1": 6, "2": 6, "3": 0})
+        status, started = call("POST")
+        self.assertEqual(status, 202)
+        self.assertEqual(started["moves_started"], 4)
+        self.assertEqual(started["replicas_per_broker_after_moves"], {"1": 4, "2": 4, "3": 4})
+
+        def balanced():
+            _, doc = call("GET")
+            return doc if doc["balanced"] else None
+        after = wait_until(balanced, 60, "the moves finish")
+        self.assertEqual(after["replicas_per_broker"], {"1": 4, "2": 4, "3": 4})
+        info = partition_info(cluster.bootstrap, "spread")
+        self.assertEqual(sum(3 in replicas for _, replicas, _ in info.values()), 4)
+        self.assertTrue(all(len(replicas) == 2 for _, replicas, _ in info.values()))
+        values = sorted(v.decode() for _, _, _, v in consume_all(cluster, "spread", 6))
+        self.assertEqual(values, sorted(f"p{p}-{i}" for p in range(6) for i in range(20)))
+
+
 class DivergentTailTest(unittest.TestCase):
     """A replica that wrote records no other replica has (acks=1 while alone in the ISR), and
     that lost its leadership to an unclean election, truncates them when it returns."""

@@ -1,18 +1,24 @@
-"""Metrics, dashboards and alert rules against a real broker and a real Prometheus.
+"""Metrics, dashboards and alert rules against a real broker, operator and Prometheus.
 
 - StaticFilesTest: everything in metrics/ parses, the generated PrometheusRule matches
   alerts/tern-rules.yml, promtool accepts the rules and metrics/prometheus.yml, every alert has
   a severity, summary, description and `for:`, the monitors scrape the right ports.
 - BrokerMetricsTest: one broker (metrics.partition.level=partition) after produce, fetch and a
   consumer group: /healthz and /readyz, `promtool check metrics`, HELP text and the README's
-  metrics table, and no dashboard panel or alert uses a metric (or label) that nothing emits.
-- PrometheusTest: a broker scraped every second by a real Prometheus (started here, stopped by
-  PID) that loads the rules: series exist and move (records in, consumer lag up then back to
-  0), rules load and evaluate, every dashboard expression is valid PromQL, and TernBrokerDown
-  goes pending when the broker stops.
+  metrics table, and no dashboard panel or alert uses a broker metric (or label, or label value)
+  that the broker does not emit.
+- OperatorMetricsTest: a tern-operator against tern-kube-double (the Kubernetes API test
+  double) with a Cluster, a Topic, a Topic whose deletion keeps failing, and an API server
+  restart: the same checks for the tern_operator_* metrics and the README's operator table.
+- PrometheusTest: a broker and an operator scraped every second by a real Prometheus (started
+  here, stopped by PID) that loads the rules: series exist and move (records in, consumer lag up
+  then back to 0, reconciles), rules load and evaluate, every dashboard expression is valid
+  PromQL, TernOperatorReconcileErrors goes pending while a reconcile keeps failing, and
+  TernBrokerDown goes pending when the broker stops.
 
-Operator metrics (tern_operator_*) are not emitted by anything yet: OPERATOR_METRICS below is
-the agreed list of names the operator will export.
+Each live test checks the metrics of its own process: a dashboard or alert expression is
+checked against the scrape of the process whose metrics it uses (tern_operator_* against the
+operator's, the rest against the broker's; Prometheus's own series against both).
 """
 
 import glob
@@ -31,7 +37,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from tern_fixture import BrokerTestCase, TernBroker, REPO, create_topic, free_port
+from tern_fixture import (BrokerTestCase, TernBroker, REPO, create_topic, describe_exit,
+                          free_port)
 
 import yaml
 
@@ -44,20 +51,20 @@ README = os.path.join(REPO, "README.md")
 PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
 
-# Names the operator will export (assumed; nothing emits them yet): name -> (type, labels).
-OPERATOR_METRICS = {
-    "tern_operator_reconcile_total": ("counter", {"controller", "result"}),
-    "tern_operator_reconcile_duration_seconds": ("histogram", {"controller"}),
-    "tern_operator_queue_depth": ("gauge", {"controller"}),
-    "tern_operator_watch_restarts_total": ("counter", {"resource"}),
-}
-# Series Prometheus makes itself.
+CRDS = [os.path.join(REPO, "charts", "tern", "crds", f)
+        for f in ("tern.dev_clusters.yaml", "tern.dev_topics.yaml")]
+CLUSTERS_PATH = "/apis/tern.dev/v1alpha1/namespaces/default/clusters"
+TOPICS_PATH = "/apis/tern.dev/v1alpha1/namespaces/default/topics"
+# The operator's reconcile results (tern_operator_reconcile_total's result label).
+OPERATOR_RESULTS = {"success", "error", "requeue"}
+
+# Series Prometheus makes itself: name -> (type, labels, label values or None when unknown).
 PROMETHEUS_BUILTINS = {
-    "up": ("gauge", set()),
-    "scrape_duration_seconds": ("gauge", set()),
-    "scrape_samples_scraped": ("gauge", set()),
-    "ALERTS": ("gauge", {"alertname", "alertstate", "severity"}),
-    "ALERTS_FOR_STATE": ("gauge", {"alertname", "severity"}),
+    "up": ("gauge", set(), None),
+    "scrape_duration_seconds": ("gauge", set(), None),
+    "scrape_samples_scraped": ("gauge", set(), None),
+    "ALERTS": ("gauge", {"alertname", "alertstate", "severity"}, None),
+    "ALERTS_FOR_STATE": ("gauge", {"alertname", "severity"}, None),
 }
 # Labels Prometheus (or the ServiceMonitor/PodMonitor relabelings) attach to every series.
 TARGET_LABELS = {"job", "instance", "namespace", "cluster", "pod", "service", "endpoint",
@@ -153,8 +160,13 @@ _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _IDENT_RE = re.compile(r"(?<![\w:.$])([a-zA-Z_:][a-zA-Z0-9_:]*)")
 
 
+_MATCHER_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'
+                         r"'(?:[^'\\]|\\.)*'|`[^`]*`)")
+
+
 def promql_parts(expr):
-    """([(metric, {matcher labels})], {grouping labels}) of a PromQL expression."""
+    """([(metric, {matcher label: value})], {grouping labels}) of a PromQL expression. The value
+    is the one an `=` matcher asks for; None for other matchers and for Grafana variables."""
     # Label matchers first (their values may hold anything), then strip strings and ranges.
     selectors = []
     grouping = set()
@@ -163,9 +175,11 @@ def promql_parts(expr):
     blocks = []
 
     def take_block(m):
-        inner = _STRING_RE.sub('""', m.group(1))
-        blocks.append({n for n in re.findall(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)",
-                                             inner)})
+        matchers = {}
+        for label, op, quoted in _MATCHER_RE.findall(m.group(1)):
+            value = re.sub(r"\\(.)", r"\1", quoted[1:-1]) if quoted[0] != "`" else quoted[1:-1]
+            matchers[label] = value if op == "=" and "$" not in value else None
+        blocks.append(matchers)
         return f"\x00{len(blocks) - 1}\x00"
 
     text = re.sub(r"\{((?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*)\}", take_block, text)
@@ -181,11 +195,11 @@ def promql_parts(expr):
             continue  # function or aggregation
         if name.lower() in _PROMQL_KEYWORDS:
             continue
-        labels = set()
+        matchers = {}
         b = re.match(r"\x00(\d+)\x00", rest)
         if b:
-            labels = blocks[int(b.group(1))]
-        selectors.append((name, labels))
+            matchers = blocks[int(b.group(1))]
+        selectors.append((name, matchers))
     return selectors, grouping
 
 
@@ -234,46 +248,78 @@ def grafana_to_promql(expr):
     return re.sub(r"\$\{?\w+\}?", ".+", expr)
 
 
-def metric_catalog(broker_families):
-    """name -> (type, labels) for everything a dashboard or alert may use."""
-    cat = {name: (f["type"], set(f["labels"])) for name, f in broker_families.items()}
-    cat.update(OPERATOR_METRICS)
+def is_operator_metric(name):
+    return name.startswith("tern_operator_")
+
+
+def is_broker_metric(name):
+    return not is_operator_metric(name)
+
+
+def metric_catalog(families):
+    """name -> (type, labels, {label: values seen}) of one scrape, plus Prometheus's own series:
+    everything a dashboard or alert may use of that process."""
+    cat = {}
+    for name, f in families.items():
+        values = {label: set() for label in f["labels"]}
+        for _, lab, _ in f["samples"]:
+            for label, value in lab.items():
+                if label in values:
+                    values[label].add(value)
+        cat[name] = (f["type"], set(f["labels"]), values)
     cat.update(PROMETHEUS_BUILTINS)
     return cat
 
 
 def resolve_metric(catalog, name):
-    """(family, type, labels, is_bucket) or None when no one emits `name`."""
+    """(family, type, labels, values, is_bucket) or None when the scrape has no `name`."""
     if name in catalog:
-        typ, labels = catalog[name]
-        return name, typ, labels, False
+        typ, labels, values = catalog[name]
+        return name, typ, labels, values, False
     for suffix in ("_bucket", "_sum", "_count"):
         base = name[:-len(suffix)]
         if name.endswith(suffix) and base in catalog and catalog[base][0] in ("histogram",
                                                                               "summary"):
-            typ, labels = catalog[base]
-            return base, typ, labels, suffix == "_bucket"
+            typ, labels, values = catalog[base]
+            return base, typ, labels, values, suffix == "_bucket"
     return None
 
 
-def check_expression(catalog, where, expr):
-    """Problems with one expression: unknown metrics, unknown labels."""
+def check_expression(catalog, where, expr, in_scope=lambda name: True):
+    """Problems with one expression: unknown metrics, labels and `=` label values.
+
+    `catalog` is one process's scrape (metric_catalog); metrics for which in_scope(name) is
+    false belong to another process, checked against its own scrape, and are skipped here.
+    Prometheus's own series are in every scope. An expression that mixes metrics of this scope
+    with others' is a problem: its grouping labels could be checked by neither."""
     problems = []
     selectors, grouping = promql_parts(expr)
     if not selectors:
-        problems.append(f"{where}: no metric in {expr!r}")
+        return [f"{where}: no metric in {expr!r}"]
+    ours = [(n, m) for n, m in selectors if n in PROMETHEUS_BUILTINS or in_scope(n)]
+    if len(ours) < len(selectors):
+        if any(n not in PROMETHEUS_BUILTINS for n, _ in ours):
+            others = sorted({n for n, _ in selectors} - {n for n, _ in ours})
+            return [f"{where}: mixes metrics of two processes ({others} are another's; "
+                    f"expr {expr!r})"]
+        return []  # another process's expression
     known_labels = set(TARGET_LABELS)
     for name, matchers in selectors:
         r = resolve_metric(catalog, name)
         if r is None:
             problems.append(f"{where}: {name} is emitted by nothing (expr {expr!r})")
             continue
-        family, _, labels, is_bucket = r
+        family, _, labels, values, is_bucket = r
         allowed = labels | TARGET_LABELS | ({"le"} if is_bucket else set())
         known_labels |= allowed
-        for label in matchers - allowed:
+        for label in set(matchers) - allowed:
             problems.append(f"{where}: {name} has no label {label!r} (it has "
                             f"{sorted(labels)}; expr {expr!r})")
+        for label, value in matchers.items():
+            seen = (values or {}).get(label)
+            if value is not None and seen is not None and value not in seen:
+                problems.append(f"{where}: no {family} series has {label}={value!r} (seen "
+                                f"{sorted(seen)}; expr {expr!r})")
     for label in grouping - known_labels:
         problems.append(f"{where}: grouping label {label!r} is on none of the metrics "
                         f"(expr {expr!r})")
@@ -281,9 +327,10 @@ def check_expression(catalog, where, expr):
 
 
 class Prometheus:
-    """A real Prometheus on 127.0.0.1:<free port> with its TSDB in a temp dir; stop() by PID."""
+    """A real Prometheus on 127.0.0.1:<free port> with its TSDB in a temp dir; stop() by PID.
+    `targets` maps a scrape job's name to its one HOST:PORT."""
 
-    def __init__(self, scrape_target, rule_files, job="tern-broker", interval="1s"):
+    def __init__(self, targets, rule_files, interval="1s"):
         if not PROMETHEUS:
             raise unittest.SkipTest("prometheus is not installed")
         self.dir = tempfile.mkdtemp(prefix="tern-prometheus-")
@@ -294,7 +341,8 @@ class Prometheus:
                            "evaluation_interval": interval},
                 "rule_files": list(rule_files),
                 "scrape_configs": [{"job_name": job, "metrics_path": "/metrics",
-                                    "static_configs": [{"targets": [scrape_target]}]}],
+                                    "static_configs": [{"targets": [target]}]}
+                                   for job, target in targets.items()],
             }, f)
         self.proc = None
         self.url = None
@@ -382,6 +430,191 @@ class Prometheus:
 
 def single_value(result):
     return result[0][1] if len(result) == 1 else None
+
+
+def tern_binary(name):
+    bin_dir = os.environ.get("TERN_BIN_DIR", os.path.join(REPO, "build", "bin"))
+    path = os.path.join(bin_dir, name)
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest(f"{name} not found at {path} (set TERN_BIN_DIR)")
+    return path
+
+
+def stop_process(proc, timeout=20):
+    """SIGTERM by PID, SIGKILL if it is still there after `timeout` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def series(families, name):
+    """Label sets of the samples called `name` (a family, or a histogram's _bucket/_count)."""
+    return [lab for f in families.values() for n, lab, _ in f["samples"] if n == name]
+
+
+def reconcile_results(families):
+    """{(controller, result)} of tern_operator_reconcile_total."""
+    return {(lab.get("controller"), lab.get("result"))
+            for lab in series(families, "tern_operator_reconcile_total")}
+
+
+class TernOperator:
+    """tern-kube-double (the Kubernetes API test double, with tern's CRDs) and a tern-operator
+    given a kubeconfig for it, both on 127.0.0.1 port 0 with logs in a temp dir; stopped by PID.
+
+    Order: start_api(), create_objects(), start_operator(). The objects exist before the
+    operator starts, so its first pass sees the Topic being deleted and fails at once."""
+
+    API_READY = re.compile(r"tern-kube-double ready: (http://\S+)")
+    OPERATOR_READY = re.compile(r"tern-operator ready: metrics=(http://\S+)")
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="tern-operator-")
+        self.api_proc = self.operator_proc = None
+        self.api_url = self.metrics_url = None
+        self._starts = 0
+        # Nothing from the environment chooses the cluster or the operator's config.
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("TERN_") and k not in ("KUBECONFIG", "POD_NAMESPACE")}
+
+    def _start(self, argv, name, ready_re, timeout=20):
+        self._starts += 1
+        log_path = os.path.join(self.dir, f"{self._starts:02d}-{name}.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=self.dir, env=self.env)
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            m = ready_re.search(text)
+            if m:
+                return proc, m.group(1)
+            if proc.poll() is not None:
+                raise AssertionError(f"{name} stopped ({describe_exit(proc.returncode)}) before "
+                                     f"it was ready: {argv}\n{text[-5000:]}")
+            if time.monotonic() > deadline:
+                stop_process(proc)
+                raise AssertionError(f"{name} not ready within {timeout}s: {argv}\n"
+                                     f"{text[-5000:]}")
+            time.sleep(0.05)
+
+    def start_api(self, port=0):
+        argv = [tern_binary("tern-kube-double"), "--host", "127.0.0.1", "--port", str(port)]
+        for crd in CRDS:
+            argv += ["--crd", crd]
+        self.api_proc, self.api_url = self._start(argv, "tern-kube-double", self.API_READY)
+        return self
+
+    def restart_api(self):
+        """A new, empty API double on the same port: to the operator, an API server restart
+        (every watch stream ends and is opened again)."""
+        port = urllib.parse.urlparse(self.api_url).port
+        stop_process(self.api_proc)
+        self.api_proc = None
+        self.start_api(port)
+
+    def start_operator(self):
+        kubeconfig = os.path.join(self.dir, "kubeconfig")
+        with open(kubeconfig, "w") as f:
+            yaml.safe_dump({
+                "apiVersion": "v1", "kind": "Config", "current-context": "double",
+                "clusters": [{"name": "double", "cluster": {"server": self.api_url}}],
+                "users": [{"name": "anonymous", "user": {}}],
+                "contexts": [{"name": "double", "context": {"cluster": "double",
+                                                            "user": "anonymous"}}],
+            }, f)
+        # Two workers per controller (the default, said here because the scenario needs it):
+        # the failing deletion and the unreachable Topic each hold one for a Kafka timeout.
+        argv = [tern_binary("tern-operator"), "--kubeconfig", kubeconfig,
+                "--metrics-addr", "127.0.0.1:0", "--workers", "2"]
+        self.operator_proc, self.metrics_url = self._start(argv, "tern-operator",
+                                                           self.OPERATOR_READY)
+        deadline = time.monotonic() + 20
+        while http_get(self.metrics_url + "/readyz")[0] != 200:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"tern-operator's /readyz not 200 within 20s:\n"
+                                     f"{self.logs()[-5000:]}")
+            time.sleep(0.1)
+        return self
+
+    def kube(self, method, path, body=None, content_type="application/json"):
+        """One request to the API double; its JSON answer. Fails on any non-2xx status."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.api_url + path, data=data, method=method,
+                                     headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read().decode("utf-8"))
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"{method} {path}: {e.code} "
+                                 f"{e.read().decode('utf-8', 'replace')[:2000]}") from None
+
+    def create_objects(self):
+        """A Cluster and two Topics on it. The double runs no pods and the cluster's bootstrap
+        Service does not resolve, so:
+        - the cluster controller requeues (brokers not ready): result="requeue";
+        - Topic `events` adds its finalizer (success), then cannot reach the cluster: requeue;
+        - Topic `leaving` is being deleted after its Kafka topic was created (status.topicName
+          set, as the operator does once it exists), and deleting the Kafka topic fails: every
+          attempt (one Kafka timeout, ~10 s) is result="error", retried with backoff until the
+          finalizer gives up after 5 minutes. This is what TernOperatorReconcileErrors is for."""
+        self.kube("POST", CLUSTERS_PATH, {
+            "apiVersion": "tern.dev/v1alpha1", "kind": "Cluster", "metadata": {"name": "tern"},
+            "spec": {"replicas": 1, "metadataStore": {"type": "embedded"}}})
+
+        def topic(name):
+            return {"apiVersion": "tern.dev/v1alpha1", "kind": "Topic",
+                    "metadata": {"name": name},
+                    "spec": {"clusterRef": {"name": "tern"}, "partitions": 1,
+                             "replicationFactor": 1}}
+
+        self.kube("POST", TOPICS_PATH, topic("events"))
+        leaving = topic("leaving")
+        leaving["metadata"]["finalizers"] = ["tern.dev/topic"]
+        self.kube("POST", TOPICS_PATH, leaving)
+        self.kube("PATCH", TOPICS_PATH + "/leaving/status", {"status": {"topicName": "leaving"}},
+                  "application/merge-patch+json")
+        gone = self.kube("DELETE", TOPICS_PATH + "/leaving")
+        assert gone["metadata"].get("deletionTimestamp"), f"the finalizer did not hold {gone}"
+        assert gone.get("status", {}).get("topicName") == "leaving", gone
+
+    def scrape(self):
+        status, _, text = http_get(self.metrics_url + "/metrics")
+        assert status == 200, f"tern-operator's /metrics returned {status}: {text[:2000]}"
+        return text
+
+    def wait_for(self, pred, what, timeout=45):
+        """Scrape until pred(families) holds; the scrape's text."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.scrape()
+            if pred(parse_exposition(text)):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"tern-operator: {what} not seen within {timeout}s; last "
+                                     f"scrape:\n{text}")
+            time.sleep(0.25)
+
+    def logs(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "*.log"))):
+            with open(path, "rb") as f:
+                out.append(f"--- {os.path.basename(path)} ---\n"
+                           + f.read().decode("utf-8", "replace"))
+        return "\n".join(out)
+
+    def cleanup(self):
+        try:
+            stop_process(self.operator_proc)  # may wait for a Kafka call in flight (<= ~10 s)
+            stop_process(self.api_proc)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------ static files

@@ -87,6 +87,27 @@ std::expected<broker_share, std::string> broker_admin_client::stop_drain(int32_t
   return share_of(*j);
 }
 
+namespace {
+
+rebalance_state rebalance_of(const nlohmann::json& j) {
+  return {j.value("balanced", true), j.value("moves_started", int64_t{0}),
+          j.value("in_progress", int64_t{0})};
+}
+
+}  // namespace
+
+std::expected<rebalance_state, std::string> broker_admin_client::rebalance_status() {
+  auto j = call("GET", "/v1/rebalance");
+  if (!j) return std::unexpected(j.error());
+  return rebalance_of(*j);
+}
+
+std::expected<rebalance_state, std::string> broker_admin_client::start_rebalance() {
+  auto j = call("POST", "/v1/rebalance");
+  if (!j) return std::unexpected(j.error());
+  return rebalance_of(*j);
+}
+
 std::expected<std::string, std::string> broker_admin_client::topic_id(const std::string& topic) {
   auto j = call("GET", "/v1/topics/" + web::uri::encode_data_string(topic));
   if (!j) {

@@ -30,6 +30,12 @@ struct cluster_health {
   int64_t reassigning = 0;
 };
 
+struct rebalance_state {
+  bool balanced = true;  // replicas are spread evenly and nothing is moving
+  int64_t moves_started = 0;
+  int64_t in_progress = 0;
+};
+
 class broker_admin_client {
  public:
   // `base_url`: http://host:port of one broker's admin listener.
@@ -40,6 +46,9 @@ class broker_admin_client {
   std::expected<broker_share, std::string> broker(int32_t id);
   std::expected<broker_share, std::string> start_drain(int32_t id);
   std::expected<broker_share, std::string> stop_drain(int32_t id);
+  std::expected<rebalance_state, std::string> rebalance_status();
+  // Starts a batch of reassignments toward an even spread (none while others are running).
+  std::expected<rebalance_state, std::string> start_rebalance();
   // The topic's id in Kafka's text form; an empty string when the topic does not exist.
   std::expected<std::string, std::string> topic_id(const std::string& topic);
 

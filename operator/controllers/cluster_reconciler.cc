@@ -29,6 +29,9 @@ struct cluster_reconciler::pass {
   std::string progressing_reason, progressing_message;  // empty: nothing under way
   std::string degraded_reason, degraded_message;        // empty: all as asked
   bool spec_changed = false;                            // the generation was not reconciled before
+  // The Balanced condition to write: set after brokers were added, until partitions have been
+  // spread onto them.
+  std::optional<api::condition> balanced;
 
   void progressing(std::string reason, std::string message) {
     if (!progressing_reason.empty()) return;  // the first thing found is the one reported
@@ -119,6 +122,7 @@ reconcile_result cluster_reconciler::reconcile(const std::string& ns, const std:
   }
   prune_objects(p);
   roll_pods(p);
+  rebalance(p);
   delete_released_volumes(p);
   auto written = write_status(p);
   if (!written.error.empty()) return written;
@@ -163,9 +167,20 @@ int32_t cluster_reconciler::replicas_now(pass& p) {
         if (share && share->draining) admin.stop_drain(id);
       }
     }
-    if (desired > current)
+    if (desired > current) {
       events_.record(p.object, "Normal", "ScalingUp",
                      "adding brokers " + join_ids(current, desired));
+      p.progressing("ScalingUp", "adding brokers " + join_ids(current, desired));
+      if (!embedded)
+        p.balanced =
+            api::condition{"Balanced",
+                           "False",
+                           "BrokersAdded",
+                           "brokers " + join_ids(current, desired) +
+                               " were added; partitions move onto them once they are ready",
+                           "",
+                           p.c.meta.generation};
+    }
     return desired;
   }
   if (embedded) return desired;  // a single broker; validation refuses more
@@ -407,6 +422,67 @@ void cluster_reconciler::roll_pods(pass& p) {
                 "restarting broker " + std::to_string(next.ordinal) + "; " + left);
 }
 
+void cluster_reconciler::rebalance(pass& p) {
+  const api::condition* recorded = api::find_condition(p.c.status.conditions, "Balanced");
+  const bool pending = p.balanced || (recorded != nullptr && recorded->status == "False");
+  if (!pending) return;
+  if (!p.balanced) p.balanced = *recorded;
+  p.balanced->observed_generation = p.c.meta.generation;
+  const auto ready = std::count_if(p.pods.begin(), p.pods.end(), [&](const broker_pod& b) {
+    return b.ordinal < p.replicas_now && b.ready && !b.terminating;
+  });
+  if (ready < p.replicas_now || p.progressing_reason == "RollingRestart") {
+    p.progressing("ScalingUp",
+                  "waiting for every broker to be ready before moving partitions "
+                  "onto the new ones");
+    return;
+  }
+  broker_admin_client admin(endpoints_.admin_url(p.c, 0));
+  auto state = admin.rebalance_status();
+  const std::string key = p.c.meta.ns + "/" + p.c.meta.name;
+  if (state && !state->balanced && state->in_progress == 0 && !rebalanced_recently(key)) {
+    state = admin.start_rebalance();
+    if (state)
+      events_.record(p.object, "Normal", "Rebalancing",
+                     "moving " + std::to_string(state->moves_started) +
+                         " partition replica(s) toward an even spread over " +
+                         std::to_string(p.replicas_now) + " brokers");
+  }
+  if (!state) {
+    p.progressing("Rebalancing",
+                  "cannot ask the brokers how replicas are spread: " + state.error());
+    return;
+  }
+  if (state->balanced) {
+    p.balanced = api::condition{
+        "Balanced",
+        "True",
+        "Balanced",
+        "replicas are spread evenly over " + std::to_string(p.replicas_now) + " brokers",
+        "",
+        p.c.meta.generation};
+    if (recorded == nullptr || recorded->status != "True")
+      events_.record(p.object, "Normal", "Rebalanced", p.balanced->message);
+    return;
+  }
+  p.balanced->reason = "Rebalancing";
+  p.balanced->message = "moving replicas onto the new brokers; " +
+                        std::to_string(state->in_progress + state->moves_started) +
+                        " reassignment(s) under way";
+  p.progressing("Rebalancing", p.balanced->message);
+}
+
+bool cluster_reconciler::rebalanced_recently(const std::string& key) {
+  // The moves a POST started reach the brokers' view a moment later; until then the brokers
+  // would plan the same moves again (harmless, they fail their compare-and-swap, but noisy).
+  std::lock_guard lock(applied_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  auto& last = last_rebalance_[key];
+  if (now - last < options_.progress_poll * 5) return true;
+  last = now;
+  return false;
+}
+
 void cluster_reconciler::delete_released_volumes(pass& p) {
   if (!p.live_sts) return;
   const int32_t before = p.live_sts->at("spec").value("replicas", 1);
@@ -482,6 +558,7 @@ reconcile_result cluster_reconciler::write_status(pass& p) {
                                                 : p.degraded_message,
                       "", gen},
                      now);
+  if (p.balanced) api::set_condition(s.conditions, *p.balanced, now);
   if (s == p.c.status) return reconcile_result::done();
   json updated = p.object;
   updated["status"] = api::status_to_json(s);

@@ -1,8 +1,8 @@
 // The Cluster controller: keeps the objects a Cluster needs (ConfigMap, Services, StatefulSet,
 // PodDisruptionBudget, the managed etcd, a ServiceMonitor) as the builders in operator/model
 // say, rolls broker pods one at a time after a config or image change (only while no
-// partition would fall below min.insync.replicas), drains brokers before a scale-down, and
-// reports it all in status.
+// partition would fall below min.insync.replicas), spreads partitions onto brokers it adds,
+// drains brokers before a scale-down, and reports it all in status.
 //
 // RBAC it needs (manifests/rbac.yaml): clusters get/list/watch, clusters/status update;
 // statefulsets, services, configmaps, poddisruptionbudgets, servicemonitors: all verbs; pods
@@ -59,6 +59,13 @@ class cluster_reconciler {
   std::string sync_objects(pass& p);
   void prune_objects(pass& p);
   void roll_pods(pass& p);
+  // After brokers were added: once they are ready, ask the brokers to spread replicas onto
+  // them (admin API /v1/rebalance), batch after batch, until balanced. The Balanced condition
+  // remembers that this is under way across passes and operator restarts.
+  void rebalance(pass& p);
+  // Whether a rebalance batch was started for the cluster `key` moments ago; if not, notes
+  // that one starts now.
+  bool rebalanced_recently(const std::string& key);
   void delete_released_volumes(pass& p);
   reconcile_result write_status(pass& p);
   bool service_monitors_installed();
@@ -75,6 +82,7 @@ class cluster_reconciler {
   kafka_admin_pool admins_;
   std::mutex applied_mutex_;
   std::map<std::string, size_t> last_applied_;  // ns/kind/name -> hash of the object applied
+  std::map<std::string, std::chrono::steady_clock::time_point> last_rebalance_;  // ns/name
 };
 
 }  // namespace tern::op::controllers

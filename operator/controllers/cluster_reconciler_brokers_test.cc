@@ -137,3 +137,71 @@ TEST(ClusterReconcilerWithBrokers, RestartsAndScaleDownsWaitForThePartitionsToBe
 
 }  // namespace
 }  // namespace tern::op::testing
+
+namespace tern::op::testing {
+namespace {
+
+TEST(ClusterReconcilerWithBrokers, PartitionsAreSpreadOntoAddedBrokers) {
+  auto etcd = local_etcd::start();
+  auto start_broker = [&](int id) {
+    return local_broker::start(
+        {{"node.id", std::to_string(id)}, {"metadata.store", "etcd://" + etcd.endpoint}});
+  };
+  std::vector<local_broker> brokers;
+  brokers.push_back(start_broker(0));
+  brokers.push_back(start_broker(1));
+  controllers::broker_admin_client admin(brokers[0].admin_url);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto h = admin.cluster();
+        return h && h->live_brokers == 2;
+      },
+      30s));
+  auto kafka = controllers::kafka_topic_admin::connect(brokers[0].bootstrap, 10s);
+  ASSERT_TRUE(kafka);
+  auto created = (*kafka)->create("events", 6, 2, {});
+  ASSERT_TRUE(created) << created.error().describe();
+
+  operator_env env;
+  env.set_bootstrap("tern", brokers[0].bootstrap);
+  env.set_admin_url("tern", brokers[0].admin_url);
+  env.start();
+  env.run_statefulset_controller();
+  env.must_create(res::clusters, {{"apiVersion", "tern.dev/v1alpha1"},
+                                  {"kind", "Cluster"},
+                                  {"metadata", {{"name", "tern"}}},
+                                  {"spec", {{"replicas", 2}}}});
+  auto wait_for = [&](const std::function<bool(const json&)>& done, const std::string& what) {
+    json last;
+    bool ok = eventually(
+        [&] {
+          auto c = env.get(res::clusters, "tern");
+          if (!c) return false;
+          last = *c;
+          return done(*c);
+        },
+        60s);
+    EXPECT_TRUE(ok) << what << ": " << last.value("status", json::object()).dump();
+    return last;
+  };
+  wait_for([&](const json& c) { return env.condition(c, "Ready") == "True/Ready"; }, "Ready");
+
+  // The broker of the new pod (the stand-in runs no processes): started by the test.
+  brokers.push_back(start_broker(2));
+  env.must_edit(res::clusters, "tern", [](json& c) { c["spec"]["replicas"] = 3; });
+  auto c = wait_for(
+      [&](const json& c) {
+        return env.condition(c, "Balanced") == "True/Balanced" &&
+               env.condition(c, "Ready") == "True/Ready";
+      },
+      "Balanced and Ready");
+  auto share = admin.broker(2);
+  ASSERT_TRUE(share);
+  EXPECT_EQ(share->replicas, 4);  // 12 replicas over 3 brokers
+  bool moved = false;
+  for (const auto& e : env.events_about("tern")) moved |= e.starts_with("Rebalancing: moving 4");
+  EXPECT_TRUE(moved);
+}
+
+}  // namespace
+}  // namespace tern::op::testing
