@@ -1,7 +1,8 @@
-// The Cluster controller's safety checks against a real three-broker tern cluster (etcd and
-// tern-broker processes): a rolling restart waits while it would take a partition below
-// min.insync.replicas, a scale-down below a topic's replication factor is refused, and an
-// allowed scale-down drains the brokers it removes before the StatefulSet shrinks.
+// The Cluster controller's safety checks against a real tern cluster (etcd and tern-broker
+// processes): a rolling restart waits while it would take a partition below
+// min.insync.replicas, a scale-down below a topic's replication factor is refused, an allowed
+// scale-down drains the brokers it removes before the StatefulSet shrinks, and a scale-up
+// spreads replicas onto the new brokers.
 #include <gtest/gtest.h>
 
 #include "operator/controllers/broker_admin_client.h"
@@ -21,186 +22,174 @@ std::string condition_message(const json& object, const std::string& type) {
   return "";
 }
 
-TEST(ClusterReconcilerWithBrokers, RestartsAndScaleDownsWaitForThePartitionsToBeSafe) {
-  auto etcd = local_etcd::start();
-  std::vector<local_broker> brokers;
-  for (int id = 0; id < 3; ++id)
-    brokers.push_back(local_broker::start({{"node.id", std::to_string(id)},
-                                           {"metadata.store", "etcd://" + etcd.endpoint},
-                                           {"auto.leader.rebalance.enable", "false"}}));
-  controllers::broker_admin_client admin(brokers[0].admin_url);
+// etcd, brokers 0..n-1 registered in it, and the operator (with the StatefulSet stand-in) for
+// a Cluster "tern" whose admin API and bootstrap address are broker 0's. The stand-in runs no
+// processes: the brokers are the test's.
+class ClusterWithBrokersTest : public ::testing::Test {
+ protected:
+  void start_brokers(int count, std::map<std::string, std::string> overrides = {}) {
+    etcd_ = local_etcd::start();
+    for (int id = 0; id < count; ++id) add_broker(id, overrides);
+    admin_ = std::make_unique<controllers::broker_admin_client>(brokers_[0].admin_url);
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto h = admin_->cluster();
+          return h && h->live_brokers == count;
+        },
+        30s))
+        << "the brokers did not register";
+    auto kafka = controllers::kafka_topic_admin::connect(brokers_[0].bootstrap, 10s);
+    ASSERT_TRUE(kafka) << kafka.error();
+    kafka_ = std::move(*kafka);
+  }
+
+  void add_broker(int id, std::map<std::string, std::string> overrides = {}) {
+    overrides["node.id"] = std::to_string(id);
+    overrides["metadata.store"] = "etcd://" + etcd_.endpoint;
+    brokers_.push_back(local_broker::start(overrides));
+  }
+
+  void create_topic(const std::string& name, int partitions, int rf,
+                    const std::map<std::string, std::string>& configs = {}) {
+    auto created = kafka_->create(name, partitions, rf, configs);
+    ASSERT_TRUE(created) << created.error().describe();
+  }
+
+  void start_operator(int replicas) {
+    env_.set_bootstrap("tern", brokers_[0].bootstrap);
+    env_.set_admin_url("tern", brokers_[0].admin_url);
+    env_.start();
+    env_.run_statefulset_controller();
+    env_.must_create(res::clusters, {{"apiVersion", "tern.dev/v1alpha1"},
+                                     {"kind", "Cluster"},
+                                     {"metadata", {{"name", "tern"}}},
+                                     {"spec", {{"replicas", replicas}}}});
+  }
+
+  // The Cluster once `done` holds for its current generation.
+  json wait_cluster(const std::function<bool(const json&)>& done, const std::string& what) {
+    json last;
+    const bool ok = eventually(
+        [&] {
+          auto c = env_.get(res::clusters, "tern");
+          if (!c) return false;
+          last = *c;
+          return c->value("status", json::object()).value("observedGeneration", 0) ==
+                     (*c)["metadata"]["generation"] &&
+                 done(*c);
+        },
+        60s);
+    EXPECT_TRUE(ok) << what << ": " << last.value("status", json::object()).dump();
+    return last;
+  }
+
+  json wait_ready(const std::string& want) {
+    return wait_cluster([&](const json& c) { return env_.condition(c, "Ready") == want; },
+                        "Ready " + want);
+  }
+
+  bool has_event(const std::string& prefix) {
+    for (const auto& e : env_.events_about("tern"))
+      if (e.starts_with(prefix)) return true;
+    return false;
+  }
+
+  local_etcd etcd_;
+  std::vector<local_broker> brokers_;
+  std::unique_ptr<controllers::broker_admin_client> admin_;
+  std::unique_ptr<controllers::kafka_topic_admin> kafka_;
+  operator_env env_;
+};
+
+TEST_F(ClusterWithBrokersTest, RestartsAndScaleDownsWaitForThePartitionsToBeSafe) {
+  start_brokers(3, {{"auto.leader.rebalance.enable", "false"}});
+  create_topic("strict", 3, 3, {{"min.insync.replicas", "3"}});
   ASSERT_TRUE(eventually(
       [&] {
-        auto h = admin.cluster();
-        return h && h->live_brokers == 3;
-      },
-      30s))
-      << "the three brokers did not register";
-  auto kafka = controllers::kafka_topic_admin::connect(brokers[0].bootstrap, 10s);
-  ASSERT_TRUE(kafka);
-  auto created = (*kafka)->create("strict", 3, 3, {{"min.insync.replicas", "3"}});
-  ASSERT_TRUE(created) << created.error().describe();
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto h = admin.cluster();
+        auto h = admin_->cluster();
         return h && h->partitions == 3 && h->under_replicated == 0;
       },
       30s));
-
-  operator_env env;
-  env.set_bootstrap("tern", brokers[0].bootstrap);
-  env.set_admin_url("tern", brokers[0].admin_url);
-  env.start();
-  env.run_statefulset_controller();
-  env.must_create(res::clusters, {{"apiVersion", "tern.dev/v1alpha1"},
-                                  {"kind", "Cluster"},
-                                  {"metadata", {{"name", "tern"}}},
-                                  {"spec", {{"replicas", 3}}}});
-  auto ready = [&](const std::string& want) {
-    json last;
-    bool ok = eventually(
-        [&] {
-          auto c = env.get(res::clusters, "tern");
-          if (!c) return false;
-          last = *c;
-          return env.condition(*c, "Ready") == want &&
-                 (*c)["status"].value("observedGeneration", 0) == (*c)["metadata"]["generation"];
-        },
-        60s);
-    EXPECT_TRUE(ok) << want << ": " << last.value("status", json::object()).dump();
-    return last;
-  };
-  ready("True/Ready");
+  start_operator(3);
+  wait_ready("True/Ready");
 
   // Every broker holds a replica of every partition and min.insync.replicas is 3: no broker
   // may restart.
-  env.must_edit(res::clusters, "tern", [](json& c) {
+  env_.must_edit(res::clusters, "tern", [](json& c) {
     c["spec"]["config"] = {{"log.retention.hours", "12"}};
   });
-  auto c = ready("False/RollingRestart");
+  auto c = wait_ready("False/RollingRestart");
   EXPECT_NE(condition_message(c, "Progressing").find("below min.insync.replicas"),
             std::string::npos)
       << condition_message(c, "Progressing");
   const std::string hash =
-      (*env.get(res::stateful_sets,
-                "tern"))["spec"]["template"]["metadata"]["annotations"]["tern.dev/config-hash"];
+      (*env_.get(res::stateful_sets,
+                 "tern"))["spec"]["template"]["metadata"]["annotations"]["tern.dev/config-hash"];
   auto restarted = [&] {
     size_t n = 0;
-    for (const auto& line : env.pod_log()) n += line.ends_with(" " + hash);
+    for (const auto& line : env_.pod_log()) n += line.ends_with(" " + hash);
     return n;
   };
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(restarted(), 0u) << "a broker was restarted although it was unsafe";
 
   // Relaxed: the restarts go ahead, one broker at a time.
-  ASSERT_TRUE((*kafka)->set_configs("strict", {{"min.insync.replicas", "2"}}));
-  ready("True/Ready");
+  ASSERT_TRUE(kafka_->set_configs("strict", {{"min.insync.replicas", "2"}}));
+  wait_ready("True/Ready");
   EXPECT_EQ(restarted(), 3u);
 
   // Two brokers cannot hold a topic with replication factor 3.
-  env.must_edit(res::clusters, "tern", [](json& c) { c["spec"]["replicas"] = 2; });
-  c = ready("False/ScaleDownRefused");
+  env_.must_edit(res::clusters, "tern", [](json& c) { c["spec"]["replicas"] = 2; });
+  c = wait_ready("False/ScaleDownRefused");
   EXPECT_NE(condition_message(c, "Degraded").find("topic strict has replication factor 3"),
             std::string::npos);
-  EXPECT_EQ((*env.get(res::stateful_sets, "tern"))["spec"]["replicas"], 3);
+  EXPECT_EQ((*env_.get(res::stateful_sets, "tern"))["spec"]["replicas"], 3);
 
   // Without it, broker 2 is drained first, then removed.
-  created = (*kafka)->create("pairs", 4, 2, {});
-  ASSERT_TRUE(created) << created.error().describe();
+  create_topic("pairs", 4, 2);
   ASSERT_TRUE(eventually(
       [&] {
-        auto share = admin.broker(2);
+        auto share = admin_->broker(2);
         return share && share->replicas > 3;  // 'strict' has 3 there
       },
       30s))
       << "no replica of 'pairs' was placed on broker 2";
-  ASSERT_TRUE((*kafka)->remove("strict"));
-  c = ready("True/Ready");
-  EXPECT_EQ((*env.get(res::stateful_sets, "tern"))["spec"]["replicas"], 2);
+  ASSERT_TRUE(kafka_->remove("strict"));
+  c = wait_ready("True/Ready");
+  EXPECT_EQ((*env_.get(res::stateful_sets, "tern"))["spec"]["replicas"], 2);
   EXPECT_EQ(c["status"]["replicas"], 2);
-  auto share = admin.broker(2);
+  auto share = admin_->broker(2);
   ASSERT_TRUE(share);
   EXPECT_EQ(share->replicas, 0);
   EXPECT_FALSE(share->draining);  // the mark is taken off once the StatefulSet shrinks
-  bool drained = false;
-  for (const auto& e : env.events_about("tern"))
-    drained |= e.starts_with("DrainingBroker: moving partitions off broker 2");
-  EXPECT_TRUE(drained);
+  EXPECT_TRUE(has_event("DrainingBroker: moving partitions off broker 2"));
   // Every partition of 'pairs' is still fully replicated on the remaining brokers.
   EXPECT_TRUE(eventually(
       [&] {
-        auto h = admin.cluster();
+        auto h = admin_->cluster();
         return h && h->under_replicated == 0 && h->reassigning == 0;
       },
       30s));
 }
 
-}  // namespace
-}  // namespace tern::op::testing
+TEST_F(ClusterWithBrokersTest, PartitionsAreSpreadOntoAddedBrokers) {
+  start_brokers(2);
+  create_topic("events", 6, 2);
+  start_operator(2);
+  wait_ready("True/Ready");
 
-namespace tern::op::testing {
-namespace {
-
-TEST(ClusterReconcilerWithBrokers, PartitionsAreSpreadOntoAddedBrokers) {
-  auto etcd = local_etcd::start();
-  auto start_broker = [&](int id) {
-    return local_broker::start(
-        {{"node.id", std::to_string(id)}, {"metadata.store", "etcd://" + etcd.endpoint}});
-  };
-  std::vector<local_broker> brokers;
-  brokers.push_back(start_broker(0));
-  brokers.push_back(start_broker(1));
-  controllers::broker_admin_client admin(brokers[0].admin_url);
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto h = admin.cluster();
-        return h && h->live_brokers == 2;
-      },
-      30s));
-  auto kafka = controllers::kafka_topic_admin::connect(brokers[0].bootstrap, 10s);
-  ASSERT_TRUE(kafka);
-  auto created = (*kafka)->create("events", 6, 2, {});
-  ASSERT_TRUE(created) << created.error().describe();
-
-  operator_env env;
-  env.set_bootstrap("tern", brokers[0].bootstrap);
-  env.set_admin_url("tern", brokers[0].admin_url);
-  env.start();
-  env.run_statefulset_controller();
-  env.must_create(res::clusters, {{"apiVersion", "tern.dev/v1alpha1"},
-                                  {"kind", "Cluster"},
-                                  {"metadata", {{"name", "tern"}}},
-                                  {"spec", {{"replicas", 2}}}});
-  auto wait_for = [&](const std::function<bool(const json&)>& done, const std::string& what) {
-    json last;
-    bool ok = eventually(
-        [&] {
-          auto c = env.get(res::clusters, "tern");
-          if (!c) return false;
-          last = *c;
-          return done(*c);
-        },
-        60s);
-    EXPECT_TRUE(ok) << what << ": " << last.value("status", json::object()).dump();
-    return last;
-  };
-  wait_for([&](const json& c) { return env.condition(c, "Ready") == "True/Ready"; }, "Ready");
-
-  // The broker of the new pod (the stand-in runs no processes): started by the test.
-  brokers.push_back(start_broker(2));
-  env.must_edit(res::clusters, "tern", [](json& c) { c["spec"]["replicas"] = 3; });
-  auto c = wait_for(
+  add_broker(2);
+  env_.must_edit(res::clusters, "tern", [](json& c) { c["spec"]["replicas"] = 3; });
+  wait_cluster(
       [&](const json& c) {
-        return env.condition(c, "Balanced") == "True/Balanced" &&
-               env.condition(c, "Ready") == "True/Ready";
+        return env_.condition(c, "Balanced") == "True/Balanced" &&
+               env_.condition(c, "Ready") == "True/Ready";
       },
       "Balanced and Ready");
-  auto share = admin.broker(2);
+  auto share = admin_->broker(2);
   ASSERT_TRUE(share);
   EXPECT_EQ(share->replicas, 4);  // 12 replicas over 3 brokers
-  bool moved = false;
-  for (const auto& e : env.events_about("tern")) moved |= e.starts_with("Rebalancing: moving 4");
-  EXPECT_TRUE(moved);
+  EXPECT_TRUE(has_event("Rebalancing: moving 4"));
 }
 
 }  // namespace
