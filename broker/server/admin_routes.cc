@@ -78,7 +78,10 @@ json cluster_summary(broker& b) {
 }
 
 // What one broker holds, and whether stopping it now would take a partition below
-// min.insync.replicas (the operator restarts a broker only when that count is 0).
+// min.insync.replicas. Of those, restart_blocking_partitions counts the ones that will not be
+// at risk once their replicas are in sync: waiting helps them. The others have no more replicas
+// than min.insync.replicas (a replication factor of 1, say), so every restart takes them below
+// it, and the operator restarts a broker when restart_blocking_partitions is 0.
 json broker_share(broker& b, int32_t id) {
   json j{{"id", id}};
   if (b.replicas() == nullptr) {
@@ -87,22 +90,27 @@ json broker_share(broker& b, int32_t id) {
     j["replicas"] = id == b.node_id() ? b.logs().logs().size() : 0;
     j["leaders"] = j["replicas"];
     j["partitions_below_min_isr_if_stopped"] = 0;
+    j["restart_blocking_partitions"] = 0;
     return j;
   }
   const auto& v = b.replicas()->view();
-  int64_t replicas = 0, leaders = 0, at_risk = 0;
+  int64_t replicas = 0, leaders = 0, at_risk = 0, blocking = 0;
   for (const auto& [ref, p] : v.partitions) {
     const auto& s = p.state;
     replicas += s.has_replica(id);
     leaders += s.leader == id;
-    if (s.in_isr(id) && static_cast<int64_t>(s.isr.size()) - 1 < min_insync(b, v, ref.topic))
+    const int64_t min_isr = min_insync(b, v, ref.topic);
+    if (s.in_isr(id) && static_cast<int64_t>(s.isr.size()) - 1 < min_isr) {
       ++at_risk;
+      blocking += static_cast<int64_t>(s.target().size()) > min_isr;
+    }
   }
   j["live"] = v.is_live(id);
   j["draining"] = v.draining.contains(id);
   j["replicas"] = replicas;
   j["leaders"] = leaders;
   j["partitions_below_min_isr_if_stopped"] = at_risk;
+  j["restart_blocking_partitions"] = blocking;
   j["drained"] = v.draining.contains(id) && replicas == 0;
   return j;
 }

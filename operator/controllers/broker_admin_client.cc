@@ -16,6 +16,7 @@ broker_share share_of(const nlohmann::json& j) {
   s.drained = j.value("drained", false);
   s.replicas = j.value("replicas", int64_t{0});
   s.leaders = j.value("leaders", int64_t{0});
+  s.restart_blocking_partitions = j.value("restart_blocking_partitions", int64_t{0});
   s.partitions_below_min_isr_if_stopped =
       j.value("partitions_below_min_isr_if_stopped", int64_t{0});
   return s;

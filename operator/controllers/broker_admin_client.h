@@ -18,6 +18,8 @@ struct broker_share {
   int64_t replicas = 0;
   int64_t leaders = 0;
   int64_t partitions_below_min_isr_if_stopped = 0;
+  // Of those, the ones that waiting would keep available (more replicas than min ISR).
+  int64_t restart_blocking_partitions = 0;
 };
 
 struct cluster_health {

@@ -400,11 +400,15 @@ void cluster_reconciler::roll_pods(pass& p) {
                     "cannot ask the brokers whether a restart is safe: " + share.error());
       return;
     }
-    if (share->partitions_below_min_isr_if_stopped > 0) {
+    // Partitions with no more replicas than min.insync.replicas (replication factor 1, say)
+    // go below it on every restart; waiting cannot help them, so they do not hold it up.
+    if (share->restart_blocking_partitions > 0) {
       p.progressing("RollingRestart",
                     "restarting broker " + std::to_string(next.ordinal) + " now would take " +
-                        std::to_string(share->partitions_below_min_isr_if_stopped) +
-                        " partition(s) below min.insync.replicas; waiting; " + left);
+                        std::to_string(share->restart_blocking_partitions) +
+                        " partition(s) below min.insync.replicas until their replicas catch "
+                        "up; waiting; " +
+                        left);
       return;
     }
   }

@@ -167,6 +167,40 @@ TEST_F(ClusterReconcilerTest, AConfigChangeRestartsBrokersOneAtATime) {
   EXPECT_TRUE(has_event("tern", "RestartingBroker: restarting broker 2 (pod tern-2)"));
 }
 
+TEST_F(ClusterReconcilerTest, RacksOfTheNodesBrokersRunOnReachTheirConfig) {
+  env_.start();
+  env_.run_statefulset_controller();  // pods on node-0, node-1, node-2
+  auto node = [&](const std::string& name, json labels) {
+    env_.must_create(res::nodes,
+                     {{"apiVersion", "v1"},
+                      {"kind", "Node"},
+                      {"metadata", {{"name", name}, {"labels", labels}}}},
+                     "");
+  };
+  node("node-0", {{"topology.kubernetes.io/zone", "zone-a"}});
+  node("node-1", {{"topology.kubernetes.io/zone", "zone-b"}});
+  node("node-2", json::object());
+  auto object = cluster_object("tern");
+  object["spec"]["rack"] = {{"topologyKey", "topology.kubernetes.io/zone"}};
+  env_.must_create(res::clusters, object);
+  auto c = wait_cluster("tern", "False/RackLabelMissing");
+  EXPECT_EQ(env_.condition(c, "Degraded"), "True/RackLabelMissing");
+  auto racks = [&] {
+    return (*env_.get(res::config_maps, "tern-config"))["data"].value("racks", "");
+  };
+  EXPECT_EQ(racks(), "node-0=zone-a\nnode-1=zone-b\n");
+
+  // Labelled: its broker gets the rack too, and nothing restarts for it.
+  const std::string hash = config_hash(*env_.get(res::stateful_sets, "tern"));
+  env_.must_edit(
+      res::nodes, "node-2",
+      [](json& n) { n["metadata"]["labels"]["topology.kubernetes.io/zone"] = "zone-a"; }, "");
+  // A node change is not watched; the periodic resync (2 s here) picks it up.
+  wait_cluster("tern", "True/Ready");
+  EXPECT_EQ(racks(), "node-0=zone-a\nnode-1=zone-b\nnode-2=zone-a\n");
+  EXPECT_EQ(config_hash(*env_.get(res::stateful_sets, "tern")), hash);
+}
+
 TEST_F(ClusterReconcilerTest, AnInvalidClusterIsReportedAndNothingIsBuilt) {
   env_.start();
   auto object = cluster_object("solo", 3);

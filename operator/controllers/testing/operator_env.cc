@@ -131,6 +131,8 @@ void operator_env::sync_pods(const std::string& ns) {
                                                          {"controller", true}}})}}},
                      {"spec", tmpl["spec"]}};
       object["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = pod;
+      // Scheduled round-robin on three nodes, which tests may create as Node objects.
+      object["spec"]["nodeName"] = "node-" + std::to_string(i % 3);
       int others = 0;
       for (int j = 0; j < replicas; ++j)
         others +=
