@@ -34,6 +34,9 @@ NS = "default"
 CLUSTER = "tern"
 BOOTSTRAP = "tern-bootstrap.default.svc:9092"
 TERN_GROUP = "/apis/tern.dev/v1alpha1"
+# First restart delay of a crashed container: long enough for a killed broker's etcd session
+# (2 s) to lapse, so it really leaves the ISR and has to rejoin; a real kubelet waits 10 s.
+KUBELET_BACKOFF = 5
 
 
 # librdkafka's log lines (connection refused while a broker restarts, ...) go to
@@ -211,7 +214,8 @@ current-context: e2e
                             [sys.executable, os.path.join(HERE, "process_kubelet.py"),
                              "--server", self.server, "--root", self.kubelet_root,
                              "--bin-dir", BIN_DIR, "--probe-period-scale", "0.2",
-                             "--max-grace-seconds", "10"],
+                             "--max-grace-seconds", "10", "--restart-backoff-seconds",
+                             str(KUBELET_BACKOFF)],
                             self.logs, env=env, ready_re=r"process-kubelet ready")
         self.procs.append(self.kubelet)
         self.operator_port = free_port()
@@ -513,3 +517,49 @@ def read_whole_topic(bootstrap, topic, partitions, timeout=60):
         return values, ends
     finally:
         c.close()
+
+
+class ClusterSampler(threading.Thread):
+    """Asks /v1/cluster of the first broker that answers, every `interval` seconds, and keeps
+    the largest under-replicated, under-min-ISR and offline partition counts it saw."""
+
+    def __init__(self, brokers=range(5), interval=0.25):
+        super().__init__(daemon=True, name="cluster-sampler")
+        self.brokers, self.interval = list(brokers), interval
+        self.worst = {"under_replicated_partitions": 0, "under_min_isr_partitions": 0,
+                      "offline_partitions": 0}
+        self.samples = 0
+        self.series = []  # (time, under-replicated)
+        self._halt = threading.Event()
+
+    def under_replicated_before(self, t):
+        """The last under-replicated count sampled before time t (None if none)."""
+        last = None
+        for ts, ur in self.series:
+            if ts >= t:
+                break
+            last = ur
+        return last
+
+    def run(self):
+        while not self._halt.is_set():
+            for b in self.brokers:
+                try:
+                    d = http_json(f"http://{CLUSTER}-{b}.{CLUSTER}-brokers.{NS}.svc:9644"
+                                  f"/v1/cluster", timeout=1)
+                except (OSError, ValueError):
+                    continue
+                for k in self.worst:
+                    self.worst[k] = max(self.worst[k], int(d.get(k, 0)))
+                self.samples += 1
+                self.series.append((time.time(), int(d.get("under_replicated_partitions", 0))))
+                break
+            self._halt.wait(self.interval)
+
+    def finish(self):
+        self._halt.set()
+        self.join(timeout=5)
+        return (f"worst seen in {self.samples} samples of /v1/cluster: under-replicated "
+                f"{self.worst['under_replicated_partitions']}, under-min-ISR "
+                f"{self.worst['under_min_isr_partitions']}, offline "
+                f"{self.worst['offline_partitions']}")

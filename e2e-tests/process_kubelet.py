@@ -4,6 +4,7 @@ kubelet that the double does not have, with local processes instead of container
 
     process_kubelet.py --server http://127.0.0.1:PORT --root DIR [--bin-dir DIR]
                        [--probe-period-scale 0.2] [--max-grace-seconds 10]
+                       [--restart-backoff-seconds 1] [--no-hosts]
 
 - StatefulSet controller: pods <sts>-<ordinal> from the *current* template (ownerReferences,
   the statefulset.kubernetes.io/pod-name label, hostname/subdomain, one PVC per
@@ -22,8 +23,9 @@ kubelet that the double does not have, with local processes instead of container
   their thresholds; periods are multiplied by --probe-period-scale (at least 0.5 s) so a test
   does not wait 10 s per probe. Status (phase, podIP, conditions, containerStatuses with
   restartCount, state and lastState) is written through the status subresource.
-- restartPolicy Always: an exited process is started again after a back-off (1 s doubling to
-  30 s, reset after 60 s of running; a real kubelet starts at 10 s) and restartCount grows.
+- restartPolicy Always: an exited process is started again after a back-off (by default 1 s,
+  doubling up to 30 s, reset after 60 s of running; a real kubelet starts at 10 s) and
+  restartCount grows.
 - A pod that is gone from the API (or has a deletionTimestamp) is stopped: SIGTERM to its
   process, SIGKILL to its process group after min(terminationGracePeriodSeconds,
   --max-grace-seconds).
@@ -512,7 +514,7 @@ class PodRuntime:
     def _run_container(self, st):
         c = st["spec"]
         ports = {p["name"]: p["containerPort"] for p in c.get("ports") or [] if "name" in p}
-        backoff = 1.0
+        backoff = self.k.backoff
         log_path = os.path.join(self.dir, f"{c['name']}.log")
         while not self.stopping.is_set():
             try:
@@ -620,7 +622,7 @@ class PodRuntime:
                     st["state"] = {"terminated": st["last_state"]["terminated"]}
                 break
             if ran > 60:
-                backoff = 1.0
+                backoff = self.k.backoff
             with self.lock:
                 st["restarts"] += 1
                 st["state"] = {"waiting": {"reason": "CrashLoopBackOff",
@@ -711,7 +713,7 @@ class PodRuntime:
 # ----------------------------------------------------------------------------- the kubelet
 class ProcessKubelet:
     def __init__(self, api, root, bin_dir, scale=0.2, max_grace=10.0, manage_hosts=True,
-                 poll=0.3):
+                 poll=0.3, backoff=1.0):
         self.api = api
         self.root = root
         self.bin_dir = bin_dir
@@ -719,6 +721,7 @@ class ProcessKubelet:
         self.max_grace = max_grace
         self.manage_hosts = manage_hosts
         self.poll = poll
+        self.backoff = backoff
         self.pods = {}  # (ns, name) -> PodRuntime
         self.terminating = {}  # (ns, name) -> PodRuntime being stopped
         self.ips = {}  # (ns, name) -> ip, stable per pod name
@@ -1081,6 +1084,9 @@ def main():
         os.path.dirname(os.path.abspath(__file__)), "..", "build", "bin")))
     ap.add_argument("--probe-period-scale", type=float, default=0.2)
     ap.add_argument("--max-grace-seconds", type=float, default=10.0)
+    ap.add_argument("--restart-backoff-seconds", type=float, default=1.0,
+                    help="first restart delay of an exited container (doubles up to 30 s; "
+                         "a real kubelet starts at 10 s)")
     ap.add_argument("--no-hosts", action="store_true", help="do not edit /etc/hosts")
     a = ap.parse_args()
     manage_hosts = not a.no_hosts
@@ -1093,7 +1099,8 @@ def main():
         sys.exit(f"process-kubelet: another one is running ({LOCK_FILE} is locked)")
     kubelet = ProcessKubelet(Api(a.server, a.token), os.path.abspath(a.root),
                              os.path.abspath(a.bin_dir), a.probe_period_scale,
-                             a.max_grace_seconds, manage_hosts)
+                             a.max_grace_seconds, manage_hosts,
+                             backoff=a.restart_backoff_seconds)
     done = threading.Event()
 
     def on_signal(signum, _frame):

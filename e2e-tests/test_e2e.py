@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_env import (BOOTSTRAP, CLIENT_LOG, CLUSTER, HERE, NS, SAMPLES, AckedProducer,  # noqa: E402
-                     Environment, GroupConsumer, cluster_path, core_path, is_ready,
+                     KUBELET_BACKOFF, ClusterSampler, Environment, GroupConsumer, cluster_path, core_path, is_ready,
                      pid_alive, read_whole_topic, sts_path, topic_path, wait_for)
 
 REPORT = os.path.join(HERE, "last-run.md")
@@ -99,7 +99,7 @@ class Report:
             f"**{'passed' if self.failure is None and all(s['status'] == 'passed' for s in self.steps.values()) else 'FAILED at: ' + str(self.failure)}**.",
             "",
             "Kubernetes API: tern-kube-double; pods: e2e-tests/process_kubelet.py (probe periods "
-            "x0.2, restart back-off from 1 s, grace capped at 10 s); brokers and etcd as the "
+            f"x0.2, restart back-off from {KUBELET_BACKOFF} s, grace capped at 10 s); brokers and etcd as the "
             "operator's pod templates say; clients resolve the Service names through /etc/hosts.",
             "", "| step | result | seconds |", "|---|---|---|"]
         for name, s in self.steps.items():
@@ -138,6 +138,28 @@ def broker_down_intervals(timeline, pods, t0, t1):
         if d:
             intervals[p].append((since[p], None))
     return worst, intervals
+
+
+def wait_cluster(env, pred, timeout, what, step):
+    """Waits for pred(cluster) like wait_for, noting each new Ready reason/message on the way
+    (with its time from the start), so the report shows what the operator said it waited for."""
+    t0 = time.monotonic()
+    seen = []
+
+    def check():
+        c = env.cluster()
+        cond = next((x for x in (c or {}).get("status", {}).get("conditions") or []
+                     if x["type"] == "Ready"), None)
+        if cond is not None:
+            text = f"{cond['reason']}: {cond['message'][:160]}"
+            if not seen or seen[-1][1] != text:
+                seen.append((time.monotonic() - t0, text))
+        return c if c is not None and pred(c) else None
+    try:
+        return wait_for(check, timeout, what)
+    finally:
+        step.note("Cluster Ready condition on the way: " +
+                  " -> ".join(f"+{t:.1f}s {text}" for t, text in seen))
 
 
 class EndToEndTest(unittest.TestCase):
@@ -327,6 +349,8 @@ class EndToEndTest(unittest.TestCase):
             gen_before = env.cluster()["metadata"]["generation"]
             t0 = time.time()
             m0 = time.monotonic()
+            sampler = ClusterSampler()
+            sampler.start()
             env.merge_patch_cluster({"spec": {"config": {
                 "log.retention.check.interval.ms": "120000"}}})
             c = env.cluster()
@@ -350,10 +374,19 @@ class EndToEndTest(unittest.TestCase):
                 if not is_ready(c, gen):
                     raise ValueError(state)
                 return c
-            wait_for(rolled, 240, "every broker pod replaced with the new config, Cluster Ready")
+            try:
+                wait_for(rolled, 240, "every broker pod replaced with the new config, "
+                                      "Cluster Ready")
+            finally:
+                s.note(sampler.finish())
             roll_s = time.monotonic() - m0
             report.facts["rolling restart (3 brokers)"] = f"{roll_s:.1f} s"
             worst, intervals = broker_down_intervals(env.timeline(), set(before), t0, time.time())
+            kills = sorted((e["t"], e["pod"]) for e in env.timeline()
+                           if e["event"] == "killing" and e["pod"] in before and e["t"] >= t0)
+            s.note("under-replicated partitions (as /v1/cluster said) just before each pod "
+                   "deletion: " + ", ".join(f"{p}: {sampler.under_replicated_before(t)}"
+                                            for t, p in kills))
             for p in sorted(intervals):
                 s.note(f"{p} not ready: " + ", ".join(
                     f"+{a - t0:.1f}s..+{b - t0:.1f}s ({b - a:.1f}s)" if b else f"+{a - t0:.1f}s.."
@@ -370,10 +403,10 @@ class EndToEndTest(unittest.TestCase):
             self.check_broker_config(env, s, "log.retention.check.interval.ms", "120000")
 
     def check_broker_config(self, env, s, key, value):
-        from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
-        a = AdminClient({"bootstrap.servers": BOOTSTRAP}, logger=CLIENT_LOG)
+        from confluent_kafka.admin import AdminClient, ConfigResource
+        a = AdminClient({"bootstrap.servers": BOOTSTRAP, "logger": CLIENT_LOG})
         try:
-            futs = a.describe_configs([ConfigResource(ResourceType.BROKER, "0")])
+            futs = a.describe_configs([ConfigResource("broker", "0")])
             cfg = list(futs.values())[0].result(timeout=20)
             got = cfg.get(key).value if key in cfg else None
             s.note(f"DescribeConfigs(broker 0) {key} = {got}")
@@ -387,11 +420,16 @@ class EndToEndTest(unittest.TestCase):
     def scale_up(self, env, report):
         with report.step(STEPS[6]) as s:
             m0 = time.monotonic()
+            t0 = time.time()
             env.merge_patch_cluster({"spec": {"replicas": 5}})
             gen = env.cluster()["metadata"]["generation"]
-            c = wait_for(lambda: (lambda c: c if is_ready(c, gen) and
-                                  c["status"].get("readyReplicas") == 5 else None)(env.cluster()),
-                         180, "Cluster Ready with 5 brokers")
+            c = wait_cluster(env, lambda c: is_ready(c, gen) and
+                             c["status"].get("readyReplicas") == 5, 180,
+                             "Cluster Ready with 5 brokers", s)
+            pods_ready = {e["pod"]: e["t"] for e in env.timeline()
+                          if e["event"] == "ready" and e["pod"] in ("tern-3", "tern-4")}
+            s.note("new broker pods ready after: " + ", ".join(
+                f"{p} {t - t0:.1f} s" for p, t in sorted(pods_ready.items())))
             up_s = time.monotonic() - m0
             report.facts["scale 3 -> 5 (Ready)"] = f"{up_s:.1f} s"
             self.assertEqual(sorted(env.broker_pods()), [f"tern-{i}" for i in range(5)])
@@ -427,14 +465,15 @@ class EndToEndTest(unittest.TestCase):
             m0 = time.monotonic()
             t0 = time.time()
             held = {i: env.admin(f"/v1/brokers/{i}")["replicas"] for i in (3, 4)}
+            sampler = ClusterSampler()
+            sampler.start()
             env.merge_patch_cluster({"spec": {"replicas": 3}})
             gen = env.cluster()["metadata"]["generation"]
-            wait_for(lambda: (lambda c: c if is_ready(c, gen) and
-                              c["status"].get("replicas") == 3 and
-                              sorted(env.broker_pods()) == ["tern-0", "tern-1", "tern-2"]
-                              else None)(env.cluster()), 240,
-                     "Cluster Ready with 3 brokers, pods tern-3 and tern-4 gone")
+            wait_cluster(env, lambda c: is_ready(c, gen) and c["status"].get("replicas") == 3
+                         and sorted(env.broker_pods()) == ["tern-0", "tern-1", "tern-2"], 240,
+                         "Cluster Ready with 3 brokers, pods tern-3 and tern-4 gone", s)
             down_s = time.monotonic() - m0
+            s.note(sampler.finish())
             report.facts["scale 5 -> 3 (Ready)"] = f"{down_s:.1f} s"
             wait_for(lambda: "default/tern-3" not in env.kubelet_state()["pods"] and
                      "default/tern-4" not in env.kubelet_state()["pods"], 60,
@@ -463,7 +502,7 @@ class EndToEndTest(unittest.TestCase):
 
     def wait_full_isr(self, env, allowed, timeout):
         from confluent_kafka.admin import AdminClient
-        a = AdminClient({"bootstrap.servers": BOOTSTRAP}, logger=CLIENT_LOG)
+        a = AdminClient({"bootstrap.servers": BOOTSTRAP, "logger": CLIENT_LOG})
 
         def check():
             md = a.list_topics(timeout=10)
@@ -491,6 +530,8 @@ class EndToEndTest(unittest.TestCase):
             self.assertIsNotNone(pid)
             restarts = env.broker_pods()[pod]["status"]["containerStatuses"][0]["restartCount"]
             m0 = time.monotonic()
+            sampler = ClusterSampler(brokers=(0, 2, 1))
+            sampler.start()
             os.kill(pid, signal.SIGKILL)
 
             def back():
@@ -505,8 +546,13 @@ class EndToEndTest(unittest.TestCase):
             self.assertFalse(pid_alive(pid))
             n = self.wait_full_isr(env, {0, 1, 2}, 120)
             isr_s = time.monotonic() - m0
+            s.note(sampler.finish())
             report.facts["kill -9 broker 1: Ready again"] = f"{ready_s:.1f} s"
             report.facts["kill -9 broker 1: back in every ISR"] = f"{isr_s:.1f} s"
+            s.note("broker 1 left the ISR while it was down" if sampler.worst[
+                "under_replicated_partitions"] > 0 else
+                "no partition was seen under-replicated: broker 1 was back before it left "
+                "any ISR")
             s.note(f"SIGKILL pid {pid}; the kubelet restarted it as pid {new_pid} "
                    f"(restartCount {restarts + 1}), Ready after {ready_s:.1f} s, all {n} "
                    f"partitions with a full ISR (broker 1 included) after {isr_s:.1f} s")
@@ -514,7 +560,7 @@ class EndToEndTest(unittest.TestCase):
     def delete_topic(self, env, report):
         with report.step(STEPS[9]) as s:
             from confluent_kafka.admin import AdminClient
-            a = AdminClient({"bootstrap.servers": BOOTSTRAP}, logger=CLIENT_LOG)
+            a = AdminClient({"bootstrap.servers": BOOTSTRAP, "logger": CLIENT_LOG})
             self.assertIn("quickstart-events", a.list_topics(timeout=10).topics)
             m0 = time.monotonic()
             env.kubectl("delete", "topics.tern.dev", "quickstart-events", "--wait=false")
@@ -555,6 +601,11 @@ class EndToEndTest(unittest.TestCase):
             report.facts["producer errors"] = len(errors)
             report.facts["records lost (acked, never consumed by the group)"] = len(lost_group)
             report.facts["records lost (acked, not in the log)"] = len(lost_log)
+            if group_errors:
+                kinds = {}
+                for _, e in group_errors:
+                    kinds[e] = kinds.get(e, 0) + 1
+                s.note("consumer errors: " + "; ".join(f"{k} x{v}" for k, v in kinds.items()))
             s.note(f"group consumer: {consumer.records} records ({len(consumer.seen)} distinct), "
                    f"{consumer.assignments} assignments, {len(group_errors)} consumer errors; "
                    f"log end offsets {ends}")
