@@ -452,6 +452,17 @@ class EndToEndTest(unittest.TestCase):
                     break
                 time.sleep(1)
             reasons = sorted({e["reason"] for e in env.events(CLUSTER)})
+            start = datetime.datetime.fromtimestamp(t0, datetime.timezone.utc)
+            moves = []
+            for e in env.events(CLUSTER):
+                if e["reason"] not in ("Rebalancing", "Rebalanced"):
+                    continue
+                at = datetime.datetime.strptime(e["firstTimestamp"], "%Y-%m-%dT%H:%M:%SZ")
+                at = at.replace(tzinfo=datetime.timezone.utc)
+                if at >= start.replace(microsecond=0):
+                    moves.append(f"+{(at - start).total_seconds():.0f}s {e['message']}")
+            if moves:
+                s.note("operator rebalance events: " + " / ".join(moves))
             if moved > 0:
                 s.note(f"rebalanced: brokers 3 and 4 hold {moved} replica(s)")
                 report.facts["rebalance onto new brokers"] = f"yes ({moved} replicas moved)"
