@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -53,8 +54,13 @@ PROMETHEUS = shutil.which("prometheus")
 
 CRDS = [os.path.join(REPO, "charts", "tern", "crds", f)
         for f in ("tern.dev_clusters.yaml", "tern.dev_topics.yaml")]
-CLUSTERS_PATH = "/apis/tern.dev/v1alpha1/namespaces/default/clusters"
-TOPICS_PATH = "/apis/tern.dev/v1alpha1/namespaces/default/topics"
+# The operator's test Cluster. Its bootstrap Service's DNS name must resolve to nothing: other
+# tests on the same machine map `tern-bootstrap.default.svc` to real brokers in /etc/hosts.
+NAMESPACE = "tern-metrics-test"
+CLUSTER = "metrics-test"
+CLUSTER_BOOTSTRAP = f"{CLUSTER}-bootstrap.{NAMESPACE}.svc"
+CLUSTERS_PATH = f"/apis/tern.dev/v1alpha1/namespaces/{NAMESPACE}/clusters"
+TOPICS_PATH = f"/apis/tern.dev/v1alpha1/namespaces/{NAMESPACE}/topics"
 # The operator's reconcile results (tern_operator_reconcile_total's result label).
 OPERATOR_RESULTS = {"success", "error", "requeue"}
 
@@ -467,8 +473,10 @@ class TernOperator:
     """tern-kube-double (the Kubernetes API test double, with tern's CRDs) and a tern-operator
     given a kubeconfig for it, both on 127.0.0.1 port 0 with logs in a temp dir; stopped by PID.
 
-    Order: start_api(), create_objects(), start_operator(). The objects exist before the
-    operator starts, so its first pass sees the Topic being deleted and fails at once."""
+    Order: start_api(), start_operator() (it waits for /readyz), create_objects(). Not the
+    objects first: the operator's controllers start before its caches are synced, and a Topic
+    being deleted whose Cluster is not in the cache yet is released as if the Cluster were gone
+    (no error, and the Kafka topic would stay)."""
 
     API_READY = re.compile(r"tern-kube-double ready: (http://\S+)")
     OPERATOR_READY = re.compile(r"tern-operator ready: metrics=(http://\S+)")
@@ -556,28 +564,48 @@ class TernOperator:
                                  f"{e.read().decode('utf-8', 'replace')[:2000]}") from None
 
     def create_objects(self):
-        """A Cluster and two Topics on it. The double runs no pods and the cluster's bootstrap
-        Service does not resolve, so:
+        """A Cluster and a Topic on it. The double runs no pods and the cluster's bootstrap
+        Service does not resolve (checked first), so:
         - the cluster controller requeues (brokers not ready): result="requeue";
-        - Topic `events` adds its finalizer (success), then cannot reach the cluster: requeue;
-        - Topic `leaving` is being deleted after its Kafka topic was created (status.topicName
-          set, as the operator does once it exists), and deleting the Kafka topic fails: every
-          attempt (one Kafka timeout, ~10 s) is result="error", retried with backoff until the
-          finalizer gives up after 5 minutes. This is what TernOperatorReconcileErrors is for."""
+        - the topic controller adds the Topic's finalizer (success), then cannot reach the
+          cluster (one Kafka timeout, ~10 s): requeue;
+        - meanwhile the Topic is deleted after its Kafka topic was created (status.topicName
+          set, as the operator does once it exists); deleting the Kafka topic fails: every
+          attempt (~10 s) is result="error", retried at once (backoff from 5 ms) until the
+          finalizer gives up after 5 minutes. This is what TernOperatorReconcileErrors is for.
+        The first error comes ~20 s after this call, the next ones every ~10 s. (One Topic: the
+        operator's Kafka calls to one cluster take turns, a second Topic would slow them.)"""
+        try:
+            found = socket.getaddrinfo(CLUSTER_BOOTSTRAP, 9092)
+        except socket.gaierror:
+            pass
+        else:
+            raise AssertionError(f"{CLUSTER_BOOTSTRAP} resolves ({found[0][4]}): the operator "
+                                 f"would reach a real Kafka instead of failing")
+        self.kube("POST", "/api/v1/namespaces", {
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         self.kube("POST", CLUSTERS_PATH, {
-            "apiVersion": "tern.dev/v1alpha1", "kind": "Cluster", "metadata": {"name": "tern"},
+            "apiVersion": "tern.dev/v1alpha1", "kind": "Cluster", "metadata": {"name": CLUSTER},
             "spec": {"replicas": 1, "metadataStore": {"type": "embedded"}}})
+        # Once the operator wrote the Cluster's status, its cache has the Cluster (the Topics'
+        # reconciles look it up there).
+        deadline = time.monotonic() + 20
+        while not self.kube("GET", f"{CLUSTERS_PATH}/{CLUSTER}").get("status", {}).get(
+                "conditions"):
+            assert time.monotonic() < deadline, "the operator did not reconcile the Cluster"
+            time.sleep(0.05)
 
         def topic(name):
             return {"apiVersion": "tern.dev/v1alpha1", "kind": "Topic",
                     "metadata": {"name": name},
-                    "spec": {"clusterRef": {"name": "tern"}, "partitions": 1,
+                    "spec": {"clusterRef": {"name": CLUSTER}, "partitions": 1,
                              "replicationFactor": 1}}
 
-        self.kube("POST", TOPICS_PATH, topic("events"))
-        leaving = topic("leaving")
-        leaving["metadata"]["finalizers"] = ["tern.dev/topic"]
-        self.kube("POST", TOPICS_PATH, leaving)
+        self.kube("POST", TOPICS_PATH, topic("leaving"))
+        while "tern.dev/topic" not in self.kube("GET", TOPICS_PATH + "/leaving")["metadata"].get(
+                "finalizers", []):
+            assert time.monotonic() < deadline, "the operator did not add the Topic's finalizer"
+            time.sleep(0.05)
         self.kube("PATCH", TOPICS_PATH + "/leaving/status", {"status": {"topicName": "leaving"}},
                   "application/merge-patch+json")
         gone = self.kube("DELETE", TOPICS_PATH + "/leaving")
@@ -611,10 +639,14 @@ class TernOperator:
 
     def cleanup(self):
         try:
-            stop_process(self.operator_proc)  # may wait for a Kafka call in flight (<= ~10 s)
-            stop_process(self.api_proc)
+            # On SIGTERM the operator finishes the reconciles in flight, here Kafka calls that
+            # time out after ~10 s: graceful stops are not under test, do not wait for them.
+            stop_process(self.operator_proc, timeout=3)
         finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            try:
+                stop_process(self.api_proc)
+            finally:
+                shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------ static files
@@ -758,9 +790,101 @@ class StaticFilesTest(unittest.TestCase):
                     self.assertEqual(jobs, [d["metadata"]["name"]])
 
 
-# ------------------------------------------------------------------------------ live broker
-class BrokerMetricsTest(unittest.TestCase):
+# ------------------------------------------------------------------------------ live scrapes
+class ScrapeChecks:
+    """Checks of one process's /metrics scrape (cls.metrics_text, cls.families) against the
+    README's metrics table, the dashboards and the alert rules. A subclass sets PROCESS (what
+    the messages call it), in_scope (which metrics are this process's) and OWN_DASHBOARDS."""
+
+    PROCESS = None
+    SCENARIO = None
+    OWN_DASHBOARDS = ()
+    in_scope = None
+
+    def test_promtool_check_metrics(self):
+        if not PROMTOOL:
+            self.skipTest("promtool is not installed")
+        r = subprocess.run([PROMTOOL, "check", "metrics"], input=self.metrics_text,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_every_metric_has_help_and_is_in_readme(self):
+        table = readme_metrics_table()
+        ours = {name for name in table if self.in_scope(name)}
+        self.assertTrue(ours, f"README's metrics tables have no rows for the {self.PROCESS}")
+        for name, f in sorted(self.families.items()):
+            with self.subTest(metric=name):
+                self.assertTrue(f["help"] and f["help"].strip(), f"{name} has no HELP text")
+                self.assertTrue(f["type"], f"{name} has no TYPE")
+                self.assertTrue(name in table,
+                                f"{name} is emitted but not in README's metrics tables")
+                rtype, rlabels = table[name]
+                self.assertEqual(rtype, f["type"], f"README says {name} is a {rtype}")
+                if f["samples"]:
+                    self.assertEqual(rlabels, f["labels"], f"README's labels of {name}")
+        for name in sorted(ours):
+            with self.subTest(readme_row=name):
+                self.assertTrue(name in self.families,
+                                f"README lists {name} but the {self.PROCESS} does not emit it "
+                                f"({self.SCENARIO})")
+
+    def test_dashboards_use_only_emitted_metrics(self):
+        catalog = metric_catalog(self.families)
+        problems = []
+        checked = {}
+        for path in DASHBOARDS:
+            with open(path) as f:
+                dash = json.load(f)
+            name = os.path.basename(path)
+            self.assertTrue(any(v.get("name") == "datasource" and v.get("type") == "datasource"
+                                for v in dash["templating"]["list"]),
+                            f"{name} has no datasource variable")
+            for where, expr in dashboard_expressions(dash):
+                if expr is None:
+                    problems.append(f"{name}: {where} has no query")
+                elif isinstance(expr, str):
+                    problems.extend(f"{name}: " + p for p in check_expression(
+                        catalog, where, expr, self.in_scope))
+                    if any(self.in_scope(n) and n not in PROMETHEUS_BUILTINS
+                           for n, _ in promql_parts(expr)[0]):
+                        checked[name] = checked.get(name, 0) + 1
+            self._check_datasources(name, dash.get("panels", []), problems)
+        if problems:
+            self.fail("dead dashboard panels:\n" + "\n".join(problems))
+        for name in self.OWN_DASHBOARDS:
+            self.assertGreater(checked.get(name, 0), 0,
+                               f"no expression of {name} uses a metric of the {self.PROCESS}")
+
+    def _check_datasources(self, name, panels, problems):
+        for p in panels:
+            if p.get("type") == "row":
+                self._check_datasources(name, p.get("panels", []), problems)
+                continue
+            for ds in [p.get("datasource")] + [t.get("datasource") for t in p.get("targets", [])]:
+                if ds is not None and ds.get("uid") != "${datasource}":
+                    problems.append(f"{name}: panel {p.get('title')!r} uses datasource {ds}")
+
+    def test_alerts_use_only_emitted_metrics(self):
+        catalog = metric_catalog(self.families)
+        problems = []
+        checked = 0
+        for _, r in alert_rules():
+            problems.extend(check_expression(catalog, r.get("alert") or r.get("record"),
+                                             r["expr"], self.in_scope))
+            checked += any(self.in_scope(n) and n not in PROMETHEUS_BUILTINS
+                           for n, _ in promql_parts(r["expr"])[0])
+        if problems:
+            self.fail("dead alert rules:\n" + "\n".join(problems))
+        self.assertGreater(checked, 0, f"no alert uses a metric of the {self.PROCESS}")
+
+
+class BrokerMetricsTest(ScrapeChecks, unittest.TestCase):
     """One broker with traffic and a consumer group; its /metrics checked several ways."""
+
+    PROCESS = "broker"
+    SCENARIO = "after traffic, a consumer group and metrics.partition.level=partition"
+    OWN_DASHBOARDS = ("tern-cluster.json", "tern-consumer-groups.json", "tern-topics.json")
+    in_scope = staticmethod(is_broker_metric)
 
     TOPIC = "metrics-static"
     GROUP = "metrics-static-group"
@@ -815,13 +939,6 @@ class BrokerMetricsTest(unittest.TestCase):
         self.assertIsInstance(doc.get("reason"), str, body)
         self.assertTrue(doc["reason"].strip(), f"/readyz does not say why: {body}")
 
-    def test_promtool_check_metrics(self):
-        if not PROMTOOL:
-            self.skipTest("promtool is not installed")
-        r = subprocess.run([PROMTOOL, "check", "metrics"], input=self.metrics_text,
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-
     def test_key_series_after_traffic(self):
         def value(name, **labels):
             for f in self.families.values():
@@ -843,80 +960,122 @@ class BrokerMetricsTest(unittest.TestCase):
         self.assertGreater(value("tern_requests_total", api="Produce") or 0, 0)
         self.assertGreater(value("tern_request_duration_seconds_count", api="Produce") or 0, 0)
 
-    def test_every_metric_has_help_and_is_in_readme(self):
-        table = readme_metrics_table()
-        self.assertTrue(table, "README's metrics table has no rows")
-        for name, f in sorted(self.families.items()):
-            with self.subTest(metric=name):
-                self.assertTrue(f["help"] and f["help"].strip(), f"{name} has no HELP text")
-                self.assertTrue(f["type"], f"{name} has no TYPE")
-                self.assertIn(name, table, f"{name} is emitted but not in README's metrics table")
-                rtype, rlabels = table[name]
-                self.assertEqual(rtype, f["type"], f"README says {name} is a {rtype}")
-                if f["samples"]:
-                    self.assertEqual(rlabels, f["labels"], f"README's labels of {name}")
-        for name in table:
-            with self.subTest(readme_row=name):
-                self.assertIn(name, self.families,
-                              f"README lists {name} but the broker does not emit it (after "
-                              f"traffic, a consumer group and metrics.partition.level=partition)")
-
-    def test_dashboards_use_only_emitted_metrics(self):
-        catalog = metric_catalog(self.families)
-        problems = []
-        for path in DASHBOARDS:
-            with open(path) as f:
-                dash = json.load(f)
-            name = os.path.basename(path)
-            self.assertTrue(any(v.get("name") == "datasource" and v.get("type") == "datasource"
-                                for v in dash["templating"]["list"]),
-                            f"{name} has no datasource variable")
-            for where, expr in dashboard_expressions(dash):
-                if expr is None:
-                    problems.append(f"{name}: {where} has no query")
-                elif isinstance(expr, str):
-                    problems.extend(f"{name}: " + p
-                                    for p in check_expression(catalog, where, expr))
-            self._check_datasources(name, dash.get("panels", []), problems)
-        if problems:
-            self.fail("dead dashboard panels:\n" + "\n".join(problems))
-
-    def _check_datasources(self, name, panels, problems):
-        for p in panels:
-            if p.get("type") == "row":
-                self._check_datasources(name, p.get("panels", []), problems)
-                continue
-            for ds in [p.get("datasource")] + [t.get("datasource") for t in p.get("targets", [])]:
-                if ds is not None and ds.get("uid") != "${datasource}":
-                    problems.append(f"{name}: panel {p.get('title')!r} uses datasource {ds}")
-
-    def test_alerts_use_only_emitted_metrics(self):
-        catalog = metric_catalog(self.families)
-        problems = []
-        for _, r in alert_rules():
-            problems.extend(check_expression(catalog, r.get("alert") or r.get("record"),
-                                             r["expr"]))
-        if problems:
-            self.fail("dead alert rules:\n" + "\n".join(problems))
-
     def test_expression_checker_catches_mistakes(self):
         # The checks above are only as good as this parser: make sure it bites.
         catalog = metric_catalog(self.families)
         good = ('histogram_quantile(0.99, sum by (api, le) '
                 '(rate(tern_request_duration_seconds_bucket{job=~"$job", api="Produce"}'
                 '[$__rate_interval])))')
-        self.assertEqual(check_expression(catalog, "x", good), [])
+        self.assertEqual(check_expression(catalog, "x", good, is_broker_metric), [])
+        # The operator's metrics are checked against the operator's scrape, not here.
         self.assertEqual(check_expression(
             catalog, "x", 'sum by (controller, result) (rate(tern_operator_reconcile_total'
-                          '{result="error"}[5m])) > 0'), [])
+                          '{result="error"}[5m])) > 0', is_broker_metric), [])
         for bad in ['rate(tern_topic_byte_in_total[5m])',
                     'sum by (topic) (rate(tern_requests_total[5m]))',
                     'tern_requests_total{topic="x"}',
+                    'tern_request_duration_seconds_count{api="Produc"}',
                     'tern_connections_bucket',
                     'kafka_server_brokertopicmetrics_messagesin_total',
+                    'tern_active_controller + on() tern_operator_leader',
                     'time()']:
             with self.subTest(expr=bad):
-                self.assertNotEqual(check_expression(catalog, "x", bad), [])
+                self.assertNotEqual(check_expression(catalog, "x", bad, is_broker_metric), [])
+
+
+class OperatorMetricsTest(ScrapeChecks, unittest.TestCase):
+    """A tern-operator against the Kubernetes API double (TernOperator.create_objects: results
+    success, requeue and error), then an API server restart (watch restarts); its /metrics
+    checked the same ways as the broker's."""
+
+    PROCESS = "operator"
+    SCENARIO = "with a Cluster, a Topic whose deletion keeps failing and an API server restart"
+    OWN_DASHBOARDS = ("tern-operator.json",)
+    in_scope = staticmethod(is_operator_metric)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.operator = TernOperator()
+        cls.addClassCleanup(cls.operator.cleanup)
+        try:
+            cls.operator.start_api()
+            cls.operator.start_operator()
+            cls.operator.create_objects()
+            expected = {("cluster", "requeue"), ("topic", "success"), ("topic", "requeue"),
+                        ("topic", "error")}
+            cls.operator.wait_for(lambda f: expected <= reconcile_results(f),
+                                  f"reconcile results {sorted(expected)}")
+            cls.operator.restart_api()
+            cls.metrics_text = cls.operator.wait_for(
+                lambda f: {"clusters", "topics"} <= {
+                    lab.get("resource") for lab in series(f, "tern_operator_watch_restarts_total")},
+                "watch restarts of clusters and topics after the API server restart")
+        except BaseException:
+            print(f"\n===== tern-operator logs =====\n{cls.operator.logs()[-20000:]}")
+            raise
+        cls.families = parse_exposition(cls.metrics_text)
+
+    def test_healthz_and_readyz(self):
+        status, ctype, body = http_get(self.operator.metrics_url + "/healthz")
+        self.assertEqual(status, 200, body)
+        self.assertIn("application/json", ctype)
+        self.assertEqual(json.loads(body), {"status": "ok"})
+        # Caches synced again after the API server restart.
+        status, ctype, body = http_get(self.operator.metrics_url + "/readyz")
+        self.assertEqual(status, 200, body)
+        self.assertIn("application/json", ctype)
+        self.assertIs(json.loads(body).get("ready"), True, body)
+        self.assertEqual(http_get(self.operator.metrics_url + "/nothing")[0], 404)
+
+    def test_key_series(self):
+        f = self.families
+        self.assertEqual({n for n in f if not is_operator_metric(n)}, set(),
+                         "the operator emits metrics other than tern_operator_*")
+        self.assertEqual({c for c, _ in reconcile_results(f)}, {"cluster", "topic"})
+        self.assertLessEqual({r for _, r in reconcile_results(f)}, OPERATOR_RESULTS)
+        for name in ("tern_operator_reconcile_duration_seconds_count",
+                     "tern_operator_queue_depth"):
+            with self.subTest(metric=name):
+                self.assertEqual(sorted(lab.get("controller") for lab in series(f, name)),
+                                 ["cluster", "topic"])
+        self.assertEqual([v for n, _, v in f["tern_operator_leader"]["samples"]], [1.0],
+                         "without --leader-elect the operator always leads")
+        # Every reconcile is timed: +Inf bucket == count, and count == reconciles (give or take
+        # one per worker in flight between the two increments).
+        samples = f["tern_operator_reconcile_duration_seconds"]["samples"]
+        for controller in ("cluster", "topic"):
+            with self.subTest(controller=controller):
+                count = [v for n, lab, v in samples if n.endswith("_count")
+                         and lab["controller"] == controller]
+                inf = [v for n, lab, v in samples if n.endswith("_bucket")
+                       and lab["controller"] == controller and lab.get("le") == "+Inf"]
+                total = sum(v for n, lab, v in f["tern_operator_reconcile_total"]["samples"]
+                            if lab["controller"] == controller)
+                self.assertEqual(len(count), 1)
+                self.assertEqual(inf, count)
+                self.assertGreaterEqual(total, count[0])
+                self.assertLessEqual(total - count[0], 2)
+
+    def test_expression_checker_catches_mistakes(self):
+        catalog = metric_catalog(self.families)
+        for good in [r["expr"] for _, r in alert_rules()
+                     if r.get("alert") == "TernOperatorReconcileErrors"] + [
+                'histogram_quantile(0.99, sum by (controller, le) (rate('
+                'tern_operator_reconcile_duration_seconds_bucket{controller=~"$controller"}'
+                '[$__rate_interval])))',
+                # The broker's metrics are checked against the broker's scrape, not here.
+                'sum by (topic) (rate(tern_topic_records_in_total[5m]))']:
+            with self.subTest(good=good):
+                self.assertEqual(check_expression(catalog, "x", good, is_operator_metric), [])
+        for bad in ['rate(tern_operator_reconciles_total[5m])',
+                    'tern_operator_reconcile_total{result="failure"}',
+                    'tern_operator_reconcile_total{controller="clusters"}',
+                    'sum by (resource) (tern_operator_queue_depth)',
+                    'tern_operator_queue_depth{resource="topics"}',
+                    'tern_operator_leader_bucket',
+                    'tern_operator_leader * on() tern_active_controller']:
+            with self.subTest(bad=bad):
+                self.assertNotEqual(check_expression(catalog, "x", bad, is_operator_metric), [])
 
 
 # ------------------------------------------------------------------------------ Prometheus
@@ -924,13 +1083,22 @@ class PrometheusTest(BrokerTestCase):
     TOPIC = "metrics-e2e"
     GROUP = "metrics-e2e-group"
 
-    def test_prometheus_scrapes_broker_and_loads_rules(self):
+    def test_prometheus_scrapes_broker_and_operator_and_loads_rules(self):
         from confluent_kafka import Producer, Consumer
+        # The operator first: its failing Topic deletion needs ~30 s (three Kafka timeouts) to
+        # make the error counter move (TernOperatorReconcileErrors), while the broker part runs.
+        operator = TernOperator()
+        self.addCleanup(operator.cleanup)
+        self.addCleanup(self._dump_logs_on_failure, "tern-operator logs", operator.logs)
+        operator.start_api()
+        operator.start_operator()
+        operator.create_objects()
         broker = self.start_broker()
-        admin = urllib.parse.urlparse(broker.admin_url)
-        prom = Prometheus(admin.netloc, [RULES_FILE])
+        prom = Prometheus({"tern-broker": urllib.parse.urlparse(broker.admin_url).netloc,
+                           "tern-operator": urllib.parse.urlparse(operator.metrics_url).netloc},
+                          [RULES_FILE])
         self.addCleanup(prom.cleanup)
-        self.addCleanup(self._dump_prometheus_log_on_failure, prom)
+        self.addCleanup(self._dump_logs_on_failure, "prometheus log", prom.log)
         prom.start()
 
         create_topic(broker, self.TOPIC)
@@ -1003,6 +1171,42 @@ class PrometheusTest(BrokerTestCase):
                if r.get("health") != "ok"}
         self.assertEqual(bad, {}, "rules that do not evaluate cleanly")
 
+        # The operator, scraped as job tern-operator.
+        prom.wait_for('sum by (controller, result) (tern_operator_reconcile_total'
+                      '{job="tern-operator"})',
+                      lambda r: {(lab.get("controller"), lab.get("result")) for lab, _ in r}
+                      >= {("cluster", "requeue"), ("topic", "error")},
+                      "cluster requeues and topic errors", timeout=45)
+        self.assertEqual(single_value(prom.query('up{job="tern-operator"}')), 1)
+        self.assertEqual(single_value(prom.query('tern_operator_leader{job="tern-operator"}')), 1)
+        # The operator dashboard's variables find it.
+        with open(os.path.join(METRICS_DIR, "dashboards", "tern-operator.json")) as f:
+            variables = dict(dashboard_expressions(json.load(f)))
+        for var, label, want in (("job", "job", {"tern-operator"}),
+                                 ("controller", "controller", {"cluster", "topic"})):
+            with self.subTest(variable=var):
+                got = prom.query(grafana_to_promql(variables[f"variable ${var}"]))
+                self.assertEqual({lab.get(label) for lab, _ in got}, want)
+        # The Topic whose deletion keeps failing: the error rate stays above 0, so
+        # TernOperatorReconcileErrors goes pending (its for: is 15m: it cannot fire here).
+        rule = next(r for g in prom.api("rules")["groups"] for r in g["rules"]
+                    if r["name"] == "TernOperatorReconcileErrors")
+        self.assertEqual(rule["health"], "ok", rule)
+        self.assertIn(rule["state"], ("inactive", "pending"), rule)
+        prom.wait_for('ALERTS{alertname="TernOperatorReconcileErrors"}',
+                      lambda r: [(lab.get("alertstate"), lab.get("controller")) for lab, _ in r]
+                      == [("pending", "topic")],
+                      "TernOperatorReconcileErrors pending for the topic controller",
+                      timeout=45)
+        rule = next(r for g in prom.api("rules")["groups"] for r in g["rules"]
+                    if r["name"] == "TernOperatorReconcileErrors")
+        self.assertEqual((rule["health"], rule["state"]), ("ok", "pending"), rule)
+        self.assertEqual([(a["labels"].get("controller"), a["labels"].get("severity"))
+                          for a in rule["alerts"]], [("topic", "warning")], rule)
+        alerts = [a for a in prom.api("alerts")["alerts"]
+                  if a["labels"].get("alertname") == "TernOperatorReconcileErrors"]
+        self.assertEqual([a["state"] for a in alerts], ["pending"], alerts)
+
         # A healthy single broker trips none of these.
         by_name = {r["alert"]: r for _, r in alert_rules()}
         for name in HEALTHY_QUIET_ALERTS:
@@ -1034,13 +1238,13 @@ class PrometheusTest(BrokerTestCase):
                                     for lab, _ in r),
                       "TernBrokerDown pending", timeout=15)
 
-    def _dump_prometheus_log_on_failure(self, prom):
+    def _dump_logs_on_failure(self, what, logs):
         result = getattr(getattr(self, "_outcome", None), "result", None)
         if result is None:
             return
         recorded = list(getattr(result, "failures", [])) + list(getattr(result, "errors", []))
         if any(getattr(t, "test_case", t) is self for t, _ in recorded):
-            print(f"\n===== prometheus log, last 5000 chars =====\n{prom.log()[-5000:]}\n=====")
+            print(f"\n===== {what}, last 5000 chars =====\n{logs()[-5000:]}\n=====")
 
 
 if __name__ == "__main__":
