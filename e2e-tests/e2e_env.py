@@ -171,7 +171,7 @@ class Environment:
             raise unittest.SkipTest(
                 "the process kubelet maps pod and Service DNS names in /etc/hosts, which needs "
                 "root; run as root (in CI the test runs as root)")
-        for tool in ("etcd", "kcat"):
+        for tool in ("etcd", "kcat", "kubectl", "prometheus"):
             if shutil.which(tool) is None:
                 raise unittest.SkipTest(f"{tool} is not installed")
         self.dir = tempfile.mkdtemp(prefix="tern-e2e-")

@@ -166,12 +166,11 @@ class EndToEndTest(unittest.TestCase):
     maxDiff = None
 
     def test_install_and_day2_under_traffic(self):
+        env = Environment()  # skips (and writes no report) without root or binaries
         report = Report()
-        env = None
         producer = consumer = None
         try:
             with report.step(STEPS[0]) as s:
-                env = Environment()
                 env.start()
                 s.note(f"API double {env.server}; operator metrics 127.0.0.1:{env.operator_port}; "
                        f"work folder {env.dir}")
@@ -197,14 +196,11 @@ class EndToEndTest(unittest.TestCase):
             self.check_no_loss(env, report, producer, consumer)
             producer = consumer = None
             self.delete_cluster(env, report)
-        except unittest.SkipTest:
-            raise
         except BaseException:
             if report.failure is None:
                 report.failure = "harness"
             report.facts["traceback"] = "\n\n```\n" + traceback.format_exc()[-3000:] + "```"
-            if env is not None:
-                self.dump_logs(env)
+            self.dump_logs(env)
             raise
         finally:
             for t in (producer, consumer):
@@ -213,20 +209,18 @@ class EndToEndTest(unittest.TestCase):
                         t.finish() if t is consumer else t.finish(timeout=5)
                     except Exception:
                         pass
-            if env is not None:
-                errors = env.stop()
-                if errors:
-                    report.facts["teardown"] = "; ".join(errors)
-                if report.failure is None and not os.environ.get("TERN_E2E_KEEP"):
-                    env.cleanup_dir()
-                else:
-                    report.facts["work folder kept"] = env.dir
+            errors = env.stop()
+            if errors:
+                report.facts["teardown"] = "; ".join(errors)
+            if report.failure is None and not os.environ.get("TERN_E2E_KEEP"):
+                env.cleanup_dir()
+            else:
+                report.facts["work folder kept"] = env.dir
             text = report.render()
             with open(REPORT, "w") as f:
                 f.write(text + "\n")
             print("\n" + text, flush=True)
-            if env is not None:
-                self.assertEqual(errors, [], "teardown")
+            self.assertEqual(errors, [], "teardown")
 
     # ------------------------------------------------------------------ steps
     def install(self, env, report):
