@@ -482,7 +482,7 @@ bool cluster_reconciler::rebalanced_recently(const std::string& key) {
   std::lock_guard lock(applied_mutex_);
   const auto now = std::chrono::steady_clock::now();
   auto& last = last_rebalance_[key];
-  if (now - last < options_.progress_poll * 5) return true;
+  if (now - last < options_.progress_poll) return true;
   last = now;
   return false;
 }

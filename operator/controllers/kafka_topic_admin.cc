@@ -78,14 +78,25 @@ std::expected<std::unique_ptr<kafka_topic_admin>, std::string> kafka_topic_admin
 
 kafka_topic_admin::kafka_topic_admin(rd_kafka_t* rk, std::string bootstrap,
                                      std::chrono::milliseconds timeout)
-    : rk_(rk),
-      queue_(rd_kafka_queue_new(rk)),
-      bootstrap_(std::move(bootstrap)),
-      timeout_(timeout) {}
+    : rk_(rk), bootstrap_(std::move(bootstrap)), timeout_(timeout) {}
 
 kafka_topic_admin::~kafka_topic_admin() {
-  rd_kafka_queue_destroy(queue_);
   rd_kafka_destroy(rk_);
+}
+
+std::optional<kafka_error> kafka_topic_admin::recently_unreachable() const {
+  std::lock_guard lock(mutex_);
+  if (std::chrono::steady_clock::now() < unreachable_until_) return last_unreachable_;
+  return std::nullopt;
+}
+
+kafka_error kafka_topic_admin::remember(kafka_error e) {
+  if (e.unreachable) {
+    std::lock_guard lock(mutex_);
+    unreachable_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    last_unreachable_ = e;
+  }
+  return e;
 }
 
 rd_kafka_AdminOptions_t* kafka_topic_admin::options(rd_kafka_admin_op_t op) const {
@@ -102,15 +113,20 @@ rd_kafka_AdminOptions_t* kafka_topic_admin::options(rd_kafka_admin_op_t op) cons
 std::expected<rd_kafka_event_t*, kafka_error> kafka_topic_admin::call(
     rd_kafka_admin_op_t op,
     const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& send) {
+  if (auto e = recently_unreachable()) return std::unexpected(*e);
+  // A result queue per request: requests from several workers run side by side, and each
+  // waits for its own answer.
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk_);
   rd_kafka_AdminOptions_t* o = options(op);
-  send(o, queue_);
+  send(o, queue);
   rd_kafka_AdminOptions_destroy(o);
   // librdkafka answers every request by its own timeout; the margin only guards against a bug.
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue_, static_cast<int>(timeout_.count()) + 5000);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, static_cast<int>(timeout_.count()) + 5000);
+  rd_kafka_queue_destroy(queue);
   if (ev == nullptr)
-    return std::unexpected(kafka_error{"_TIMED_OUT", "no answer from " + bootstrap_, true});
+    return std::unexpected(remember({"_TIMED_OUT", "no answer from " + bootstrap_, true}));
   if (auto e = rd_kafka_event_error(ev); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    auto error = error_of(e, rd_kafka_event_error_string(ev));
+    auto error = remember(error_of(e, rd_kafka_event_error_string(ev)));
     rd_kafka_event_destroy(ev);
     return std::unexpected(error);
   }
@@ -119,11 +135,11 @@ std::expected<rd_kafka_event_t*, kafka_error> kafka_topic_admin::call(
 
 std::expected<std::optional<topic_state>, kafka_error> kafka_topic_admin::describe(
     const std::string& topic) {
-  std::lock_guard lock(mutex_);
   // All topics: asking for one by name could create it where auto.create.topics.enable is on.
+  if (auto known = recently_unreachable()) return std::unexpected(*known);
   const rd_kafka_metadata_t* md = nullptr;
   auto e = rd_kafka_metadata(rk_, 1, nullptr, &md, static_cast<int>(timeout_.count()));
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(error_of(e, nullptr));
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(remember(error_of(e, nullptr)));
   std::optional<topic_state> state;
   for (int i = 0; i < md->topic_cnt; ++i) {
     const auto& t = md->topics[i];
@@ -171,7 +187,6 @@ std::expected<void, kafka_error> kafka_topic_admin::create(const std::string& to
                                                            int32_t partitions,
                                                            int32_t replication_factor,
                                                            const config_map& configs) {
-  std::lock_guard lock(mutex_);
   char err[512];
   rd_kafka_NewTopic_t* t =
       rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
@@ -189,7 +204,6 @@ std::expected<void, kafka_error> kafka_topic_admin::create(const std::string& to
 
 std::expected<void, kafka_error> kafka_topic_admin::add_partitions(const std::string& topic,
                                                                    int32_t total) {
-  std::lock_guard lock(mutex_);
   char err[512];
   rd_kafka_NewPartitions_t* p =
       rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), err, sizeof err);
@@ -207,7 +221,6 @@ std::expected<void, kafka_error> kafka_topic_admin::add_partitions(const std::st
 
 std::expected<void, kafka_error> kafka_topic_admin::set_configs(const std::string& topic,
                                                                 const config_map& configs) {
-  std::lock_guard lock(mutex_);
   rd_kafka_ConfigResource_t* res =
       rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
   for (const auto& [k, v] : configs) rd_kafka_ConfigResource_set_config(res, k.c_str(), v.c_str());
@@ -227,7 +240,6 @@ std::expected<void, kafka_error> kafka_topic_admin::set_configs(const std::strin
 }
 
 std::expected<void, kafka_error> kafka_topic_admin::remove(const std::string& topic) {
-  std::lock_guard lock(mutex_);
   rd_kafka_DeleteTopic_t* t = rd_kafka_DeleteTopic_new(topic.c_str());
   auto ev = call(RD_KAFKA_ADMIN_OP_DELETETOPICS,
                  [&](auto* o, auto* q) { rd_kafka_DeleteTopics(rk_, &t, 1, o, q); });
@@ -241,10 +253,10 @@ std::expected<void, kafka_error> kafka_topic_admin::remove(const std::string& to
 
 std::expected<std::map<std::string, int32_t>, kafka_error>
 kafka_topic_admin::replication_factors() {
-  std::lock_guard lock(mutex_);
+  if (auto known = recently_unreachable()) return std::unexpected(*known);
   const rd_kafka_metadata_t* md = nullptr;
   auto e = rd_kafka_metadata(rk_, 1, nullptr, &md, static_cast<int>(timeout_.count()));
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(error_of(e, nullptr));
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(remember(error_of(e, nullptr)));
   std::map<std::string, int32_t> out;
   for (int i = 0; i < md->topic_cnt; ++i) {
     const auto& t = md->topics[i];

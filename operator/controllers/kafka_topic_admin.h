@@ -1,6 +1,7 @@
 // The topic reconciler's view of a tern cluster through the Kafka admin protocol (librdkafka):
 // read a topic's partitions, replication factor and config overrides; create, grow, reconfigure
-// and delete it. Calls block up to the timeout; one instance per cluster bootstrap address.
+// and delete it. Calls block up to the timeout; one instance per cluster bootstrap address,
+// shared by threads (librdkafka handles are thread-safe).
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -60,12 +61,18 @@ class kafka_topic_admin {
       rd_kafka_admin_op_t op,
       const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& send);
   rd_kafka_AdminOptions_t* options(rd_kafka_admin_op_t op) const;
+  // An unreachable cluster answers every request only after the timeout; for a few seconds
+  // after one such failure the next requests fail at once with it, so that the reconcilers'
+  // workers are not all held by one dead cluster.
+  std::optional<kafka_error> recently_unreachable() const;
+  kafka_error remember(kafka_error e);
 
   rd_kafka_t* rk_;
-  rd_kafka_queue_t* queue_;
   std::string bootstrap_;
   std::chrono::milliseconds timeout_;
-  std::mutex mutex_;  // one request at a time on the shared result queue
+  mutable std::mutex mutex_;
+  std::chrono::steady_clock::time_point unreachable_until_{};
+  kafka_error last_unreachable_;
 };
 
 }  // namespace tern::op::controllers

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
       return tern::admin::http_reply{200, "text/plain; version=0.0.4", metrics.scrape()};
     if (path == "/readyz") {
       // A standby is ready: it serves metrics and waits for the Lease.
-      const bool ready = !active || controller.synced();
+      const bool ready = !active || controller.running();
       return tern::admin::http_reply{
           ready ? 200u : 503u, "application/json",
           ready ? R"({"ready":true})" : R"({"ready":false,"reason":"caches not synced"})"};

@@ -42,6 +42,8 @@ operator_app::operator_app(k8s::client& api, operator_metrics& metrics, operator
       },
       metrics_, options_.workers);
 
+  metrics_.declare_controller("cluster");
+  metrics_.declare_controller("topic");
   clusters_->on_change([this](const std::string& ns, const std::string& name) {
     cluster_loop_->enqueue(ns, name);
     enqueue_topics_of(ns, name);
@@ -64,6 +66,7 @@ k8s::informer& operator_app::add_informer(const k8s::resource& r, std::string la
       std::make_unique<k8s::informer>(api_, r, options_.ns, std::move(label_selector)));
   auto& inf = *informers_.back();
   const std::string plural = r.plural;
+  metrics_.declare_watch(plural);
   inf.on_watch_restart([this, plural] { metrics_.watch_restarted(plural); });
   return inf;
 }
@@ -102,15 +105,30 @@ void operator_app::enqueue_topics_of(const std::string& ns, const std::string& c
 void operator_app::start() {
   if (started_.exchange(true)) return;
   for (auto& inf : informers_) inf->start();
-  cluster_loop_->start();
-  topic_loop_->start();
+  // The workers start once every cache holds its first list: a reconcile from a partial
+  // cache would take a Cluster that exists for one that is gone (and release a Topic's
+  // finalizer without deleting its topic). start() returns at once; the leader elector calls it.
+  starter_ = std::jthread([this](std::stop_token stop) {
+    while (!synced()) {
+      if (stop.stop_requested()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    cluster_loop_->start();
+    topic_loop_->start();
+    running_ = true;
+  });
 }
 
 void operator_app::stop() {
   if (!started_.exchange(false)) return;
+  starter_ = {};  // stops and joins
   cluster_loop_->stop();
   topic_loop_->stop();
   for (auto& inf : informers_) inf->stop();
+}
+
+bool operator_app::running() const {
+  return running_;
 }
 
 bool operator_app::synced() const {

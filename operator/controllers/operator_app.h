@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "operator/controllers/cluster_reconciler.h"
@@ -35,6 +36,8 @@ class operator_app {
   void stop();  // idempotent
   // Every informer has its first list.
   bool synced() const;
+  // The caches are synced and the workers reconcile.
+  bool running() const;
 
  private:
   k8s::informer& add_informer(const k8s::resource& r, std::string label_selector);
@@ -53,6 +56,8 @@ class operator_app {
   std::unique_ptr<controller_loop> cluster_loop_;
   std::unique_ptr<controller_loop> topic_loop_;
   std::atomic<bool> started_{false};
+  std::atomic<bool> running_{false};
+  std::jthread starter_;
 };
 
 }  // namespace tern::op::controllers

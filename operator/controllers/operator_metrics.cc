@@ -45,6 +45,16 @@ void operator_metrics::watch_restarted(const std::string& resource) {
   watch_restarts_.Add({{"resource", resource}}).Increment();
 }
 
+void operator_metrics::declare_controller(const std::string& controller) {
+  for (const char* result : {"success", "error", "requeue"})
+    reconciles_.Add({{"controller", controller}, {"result", result}});
+  queue_depth_.Add({{"controller", controller}});
+}
+
+void operator_metrics::declare_watch(const std::string& resource) {
+  watch_restarts_.Add({{"resource", resource}});
+}
+
 void operator_metrics::leading(bool is_leader) {
   leader_.Set(is_leader ? 1 : 0);
 }

@@ -23,6 +23,10 @@ class operator_metrics {
                   std::chrono::duration<double> took);
   void queue_depth(const std::string& controller, size_t depth);
   void watch_restarted(const std::string& resource);
+  // Series at 0 for a controller's results and a resource's watch restarts, so that they exist
+  // (with HELP and TYPE) before the first event and rate()/increase() see the first one.
+  void declare_controller(const std::string& controller);
+  void declare_watch(const std::string& resource);
   void leading(bool is_leader);
 
   // The Prometheus text format of every series.

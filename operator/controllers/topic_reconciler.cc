@@ -115,7 +115,9 @@ reconcile_result topic_reconciler::reconcile(const std::string& ns, const std::s
                      k8s::now_rfc3339());
   auto written = write_status(*object, t.status, o.status);
   if (!written.error.empty()) return written;
-  if (o.retry) return reconcile_result::again_in(10s);
+  // The cluster missing or unreachable is a failure (retried with backoff, counted as an
+  // error for the TernOperatorReconcileErrors alert); a Cluster change queues the Topic again.
+  if (o.retry) return reconcile_result::failed(o.reason + ": " + o.problem);
   // A problem the user must fix (a refused spec) waits for their change, but the cluster is
   // still compared periodically.
   if (!o.problem.empty()) return reconcile_result::again_in(options_.resync);

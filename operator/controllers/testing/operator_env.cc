@@ -65,7 +65,7 @@ void operator_env::start(controllers::operator_options options) {
       }};
   app_ = std::make_unique<controllers::operator_app>(api, metrics, options, endpoints);
   app_->start();
-  if (!eventually([&] { return app_->synced(); }))
+  if (!eventually([&] { return app_->running(); }))
     throw std::runtime_error("the operator's caches did not sync");
 }
 
