@@ -121,6 +121,8 @@ reconcile_result topic_reconciler::reconcile(const std::string& ns, const std::s
   // A problem the user must fix (a refused spec) waits for their change, but the cluster is
   // still compared periodically.
   if (!o.problem.empty()) return reconcile_result::again_in(options_.resync);
+  // A topic just created may not be in every broker's view yet; its id follows shortly.
+  if (o.status.topic_id.empty()) return reconcile_result::again_in(1s);
   return reconcile_result::resync_in(options_.resync);
 }
 
