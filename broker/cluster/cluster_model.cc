@@ -64,8 +64,14 @@ std::optional<partition_state> partition_state_from_json(const json& j) {
 }
 
 json to_json(const broker_registration& b) {
-  return {{"id", b.id},     {"host", b.host},           {"port", b.port},
-          {"rack", b.rack}, {"admin_url", b.admin_url}, {"incarnation", b.incarnation}};
+  json j = {{"id", b.id},     {"host", b.host},           {"port", b.port},
+            {"rack", b.rack}, {"admin_url", b.admin_url}, {"incarnation", b.incarnation}};
+  if (!b.listeners.empty()) {
+    j["listeners"] = json::object();
+    for (const auto& [name, address] : b.listeners)
+      j["listeners"][name] = {{"host", address.first}, {"port", address.second}};
+  }
+  return j;
 }
 
 std::optional<broker_registration> broker_from_json(const json& j) {
@@ -77,6 +83,10 @@ std::optional<broker_registration> broker_from_json(const json& j) {
     b.rack = j.value("rack", "");
     b.admin_url = j.value("admin_url", "");
     b.incarnation = j.value("incarnation", "");
+    if (auto l = j.find("listeners"); l != j.end() && l->is_object())
+      for (const auto& [name, address] : l->items())
+        b.listeners[name] = {address.at("host").get<std::string>(),
+                             address.at("port").get<int32_t>()};
     return b;
   } catch (const json::exception&) {
     return std::nullopt;

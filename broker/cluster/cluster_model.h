@@ -54,6 +54,14 @@ struct broker_registration {
   std::string rack;
   std::string admin_url;
   std::string incarnation;  // random per process start
+  // Advertised address per listener name; host/port above are the inter-broker listener's.
+  std::map<std::string, std::pair<std::string, int32_t>> listeners;
+
+  // Where a client that came through `listener` reaches this broker.
+  std::pair<std::string, int32_t> address_for(const std::string& listener) const {
+    auto it = listeners.find(listener);
+    return it != listeners.end() ? it->second : std::pair{host, port};
+  }
 };
 
 struct versioned_partition {

@@ -33,11 +33,7 @@ int64_t now_ms() {
 }
 
 broker::broker(asio::io_context& ioc, broker_config config)
-    : ioc_(ioc),
-      config_(std::move(config)),
-      acceptor_(ioc),
-      housekeeping_timer_(ioc),
-      cleaner_timer_(ioc) {
+    : ioc_(ioc), config_(std::move(config)), housekeeping_timer_(ioc), cleaner_timer_(ioc) {
   metrics_ = std::make_unique<admin::broker_metrics>(config_.metrics_enabled);
 }
 
@@ -66,7 +62,7 @@ std::expected<void, std::string> broker::start() {
   if (!logs) return std::unexpected(logs.error());
   logs_ = std::move(*logs);
   // Bound before joining a cluster: the registration carries both addresses.
-  if (auto l = bind_listener(); !l) return l;
+  if (auto l = bind_listeners(); !l) return l;
   admin_ = std::make_unique<admin::admin_server>(
       ioc_, [this](const std::string& method, const std::string& path) {
         return route_admin(*this, method, path);
@@ -89,7 +85,7 @@ std::expected<void, std::string> broker::start() {
   });
   storage::set_fsync_observer([m = metrics_.get()](double s) { m->observe_fsync(s); });
 
-  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  for (auto& l : listeners_) asio::co_spawn(ioc_, accept_loop(*l), asio::detached);
   asio::co_spawn(ioc_, housekeeping_loop(), asio::detached);
   asio::co_spawn(ioc_, cleaner_loop(), asio::detached);
   if (replicas_) replicas_->start();
@@ -97,27 +93,66 @@ std::expected<void, std::string> broker::start() {
   return {};
 }
 
-std::expected<void, std::string> broker::bind_listener() {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(config_.listener.host, ec);
-  if (ec) return std::unexpected("listeners: bad address " + config_.listener.host);
-  asio::ip::tcp::endpoint ep(address, config_.listener.port);
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return std::unexpected("listeners: cannot listen on " + config_.listener.to_string() + ": " +
-                           ec.message());
-  kafka_port_ = acceptor_.local_endpoint().port();
-  if (config_.advertised) {
-    advertised_host_ = config_.advertised->host;
-    advertised_port_ = config_.advertised->port == 0 ? kafka_port_ : config_.advertised->port;
-  } else {
-    advertised_host_ = config_.listener.host == "0.0.0.0" ? "127.0.0.1" : config_.listener.host;
-    advertised_port_ = kafka_port_;
+std::expected<void, std::string> broker::bind_listeners() {
+  for (const auto& config : config_.listeners.listeners) {
+    auto l = std::make_unique<kafka_listener>(
+        kafka_listener{config.name, asio::ip::tcp::acceptor(ioc_), 0, {}, 0});
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(config.bind.host, ec);
+    if (ec) return std::unexpected("listeners: bad address " + config.bind.host);
+    asio::ip::tcp::endpoint ep(address, config.bind.port);
+    l->acceptor.open(ep.protocol(), ec);
+    if (!ec) l->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) l->acceptor.bind(ep, ec);
+    if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return std::unexpected("listeners: cannot listen on " + config.bind.to_string() + ": " +
+                             ec.message());
+    l->port = l->acceptor.local_endpoint().port();
+    if (config.advertised) {
+      l->advertised_host = config.advertised->host;
+      l->advertised_port = config.advertised->port == 0 ? l->port : config.advertised->port;
+    } else {
+      l->advertised_host = config.bind.host == "0.0.0.0" ? "127.0.0.1" : config.bind.host;
+      l->advertised_port = l->port;
+    }
+    listeners_.push_back(std::move(l));
   }
   return {};
+}
+
+const broker::kafka_listener& broker::inter_broker_listener() const {
+  for (const auto& l : listeners_)
+    if (l->name == config_.listeners.inter_broker) return *l;
+  return *listeners_.front();
+}
+
+uint16_t broker::kafka_port() const {
+  return inter_broker_listener().port;
+}
+const std::string& broker::advertised_host() const {
+  return inter_broker_listener().advertised_host;
+}
+uint16_t broker::advertised_port() const {
+  return inter_broker_listener().advertised_port;
+}
+
+std::pair<std::string, int32_t> broker::advertised_for(const std::string& listener) const {
+  for (const auto& l : listeners_)
+    if (l->name == listener) return {l->advertised_host, l->advertised_port};
+  return {advertised_host(), advertised_port()};
+}
+
+std::string broker::bound_listeners() const {
+  std::string out;
+  for (const auto& l : listeners_) {
+    const auto& host =
+        std::find_if(config_.listeners.listeners.begin(), config_.listeners.listeners.end(),
+                     [&](const auto& c) { return c.name == l->name; })
+            ->bind.host;
+    out += (out.empty() ? "" : ",") + l->name + "=" + host + ":" + std::to_string(l->port);
+  }
+  return out;
 }
 
 std::expected<void, std::string> broker::join_cluster(const std::string& endpoints) {
@@ -126,12 +161,14 @@ std::expected<void, std::string> broker::join_cluster(const std::string& endpoin
   s.endpoints = endpoints;
   s.keys = {config_.metadata_prefix};
   s.self.id = config_.node_id;
-  s.self.host = advertised_host_;
-  s.self.port = advertised_port_;
+  s.self.host = advertised_host();
+  s.self.port = advertised_port();
+  for (const auto& l : listeners_)
+    s.self.listeners[l->name] = {l->advertised_host, l->advertised_port};
   s.self.rack = k.rack;
   s.self.admin_url =
       "http://" +
-      (config_.admin_listener.host == "0.0.0.0" ? advertised_host_ : config_.admin_listener.host) +
+      (config_.admin_listener.host == "0.0.0.0" ? advertised_host() : config_.admin_listener.host) +
       ":" + std::to_string(admin_port_);
   s.self.incarnation = cluster::to_hex(cluster::random_uuid());
   s.session_timeout = std::chrono::milliseconds(k.session_timeout_ms);
@@ -210,7 +247,7 @@ void broker::stop() {
   stopped_ = true;
   ready_ = false;
   boost::system::error_code ec;
-  acceptor_.close(ec);
+  for (auto& l : listeners_) l->acceptor.close(ec);
   housekeeping_timer_.cancel();
   cleaner_timer_.cancel();
   if (groups_) groups_->stop();
@@ -223,17 +260,17 @@ void broker::stop() {
   if (logs_) logs_->shutdown();
 }
 
-asio::awaitable<void> broker::accept_loop() {
+asio::awaitable<void> broker::accept_loop(kafka_listener& l) {
   for (;;) {
     auto socket = std::make_shared<asio::ip::tcp::socket>(ioc_);
     boost::system::error_code ec;
-    co_await acceptor_.async_accept(*socket, asio::redirect_error(asio::use_awaitable, ec));
+    co_await l.acceptor.async_accept(*socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      if (!acceptor_.is_open()) co_return;
+      if (!l.acceptor.is_open()) co_return;
       spdlog::warn("accept failed: {}", ec.message());
       continue;
     }
-    asio::co_spawn(ioc_, serve_connection(*this, socket), asio::detached);
+    asio::co_spawn(ioc_, serve_connection(*this, socket, l.name), asio::detached);
   }
 }
 

@@ -33,15 +33,20 @@ class broker {
   // Stops accepting, closes connections, checkpoints the logs and marks a clean shutdown.
   void stop();
 
-  uint16_t kafka_port() const { return kafka_port_; }
+  // The inter-broker listener's bound port.
+  uint16_t kafka_port() const;
   uint16_t admin_port() const;
   bool ready() const { return ready_; }
 
   const broker_config& config() const { return config_; }
   int32_t node_id() const { return config_.node_id; }
-  // The host and port clients are told to connect to.
-  const std::string& advertised_host() const { return advertised_host_; }
-  uint16_t advertised_port() const { return advertised_port_; }
+  // The host and port clients are told to connect to on the inter-broker listener, and on the
+  // listener named `listener` (the inter-broker one when this broker has no such listener).
+  const std::string& advertised_host() const;
+  uint16_t advertised_port() const;
+  std::pair<std::string, int32_t> advertised_for(const std::string& listener) const;
+  // "NAME=host:port,..." of every listener as bound, for the ready line.
+  std::string bound_listeners() const;
   topic_manager& topics() { return *topics_; }
   cluster::metadata_store& metadata() { return *metadata_; }
   storage::log_manager& logs() { return *logs_; }
@@ -62,10 +67,18 @@ class broker {
   void untrack(const std::shared_ptr<boost::asio::ip::tcp::socket>& s) { sockets_.erase(s); }
 
  private:
-  std::expected<void, std::string> bind_listener();
+  struct kafka_listener {
+    std::string name;
+    boost::asio::ip::tcp::acceptor acceptor;
+    uint16_t port = 0;
+    std::string advertised_host;
+    uint16_t advertised_port = 0;
+  };
+  std::expected<void, std::string> bind_listeners();
+  const kafka_listener& inter_broker_listener() const;
   std::expected<void, std::string> join_cluster(const std::string& endpoints);
   void on_view(cluster::cluster_agent::view_ptr view);
-  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> accept_loop(kafka_listener& l);
   boost::asio::awaitable<void> housekeeping_loop();
   boost::asio::awaitable<void> cleaner_loop();
 
@@ -80,14 +93,11 @@ class broker {
   std::unique_ptr<admin::broker_metrics> metrics_;
   std::unique_ptr<cluster::cluster_agent> agent_;
   std::unique_ptr<replication::replica_manager> replicas_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<kafka_listener>> listeners_;
   boost::asio::steady_timer housekeeping_timer_;
   boost::asio::steady_timer cleaner_timer_;
   data_signal arrivals_;
   std::set<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
-  std::string advertised_host_;
-  uint16_t advertised_port_ = 0;
-  uint16_t kafka_port_ = 0;
   uint16_t admin_port_ = 0;
   int64_t producer_id_next_ = 0;
   int64_t producer_id_end_ = 0;

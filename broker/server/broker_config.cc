@@ -7,31 +7,6 @@
 
 namespace tern::server {
 
-std::string endpoint::to_string() const {
-  return scheme + "://" + host + ":" + std::to_string(port);
-}
-
-std::expected<endpoint, std::string> parse_endpoint(const std::string& text) {
-  endpoint e;
-  const size_t sep = text.find("://");
-  if (sep == std::string::npos)
-    return std::unexpected("'" + text + "' is not of the form SCHEME://HOST:PORT");
-  e.scheme = text.substr(0, sep);
-  std::string rest = text.substr(sep + 3);
-  const size_t colon = rest.rfind(':');
-  if (colon == std::string::npos)
-    return std::unexpected("'" + text + "' has no port (SCHEME://HOST:PORT)");
-  e.host = rest.substr(0, colon);
-  if (e.host.size() >= 2 && e.host.front() == '[' && e.host.back() == ']')
-    e.host = e.host.substr(1, e.host.size() - 2);
-  if (e.host.empty()) e.host = "0.0.0.0";
-  auto port = parse_int(rest.substr(colon + 1));
-  if (!port || *port < 0 || *port > 65535)
-    return std::unexpected("'" + text + "' has an invalid port");
-  e.port = static_cast<uint16_t>(*port);
-  return e;
-}
-
 const std::map<std::string, std::string>& known_broker_keys() {
   static const std::map<std::string, std::string> keys = [] {
     std::map<std::string, std::string> k = {
@@ -39,6 +14,8 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"broker.id", "0"},
         {"listeners", "PLAINTEXT://127.0.0.1:9092"},
         {"advertised.listeners", ""},
+        {"listener.security.protocol.map", ""},
+        {"inter.broker.listener.name", ""},
         {"admin.listeners", "http://127.0.0.1:9644"},
         {"log.dirs", "./data"},
         {"metadata.store", "embedded"},
@@ -103,14 +80,8 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
   if (*node_id < 0 || *node_id > INT32_MAX) return std::unexpected("node.id must be >= 0");
   c.node_id = static_cast<int32_t>(*node_id);
 
-  TERN_TRY(listener, parse_endpoint(raw.get("listeners").value_or("PLAINTEXT://127.0.0.1:9092")));
-  if (listener->scheme != "PLAINTEXT")
-    return std::unexpected("listeners: only PLAINTEXT is supported, got " + listener->scheme);
-  c.listener = *listener;
-  if (auto adv = raw.get("advertised.listeners"); adv && !adv->empty()) {
-    TERN_TRY(a, parse_endpoint(*adv));
-    c.advertised = *a;
-  }
+  TERN_TRY(listeners, load_listeners(raw));
+  c.listeners = std::move(*listeners);
   TERN_TRY(admin, parse_endpoint(raw.get("admin.listeners").value_or("http://127.0.0.1:9644")));
   c.admin_listener = *admin;
 

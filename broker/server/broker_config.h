@@ -9,20 +9,10 @@
 
 #include "broker/admin/broker_metrics.h"
 #include "broker/group/group_coordinator.h"
+#include "broker/server/listener_config.h"
 #include "common/config_map.h"
 
 namespace tern::server {
-
-struct endpoint {
-  std::string scheme;  // PLAINTEXT, http
-  std::string host;
-  uint16_t port = 0;
-
-  std::string to_string() const;
-};
-
-// "PLAINTEXT://127.0.0.1:9092" -> endpoint. Port 0 asks the system for a free port.
-std::expected<endpoint, std::string> parse_endpoint(const std::string& text);
 
 // Cluster mode (metadata.store=etcd://...): membership, elections and replication.
 struct cluster_config {
@@ -43,8 +33,7 @@ struct cluster_config {
 
 struct broker_config {
   int32_t node_id = 0;
-  endpoint listener{"PLAINTEXT", "127.0.0.1", 9092};
-  std::optional<endpoint> advertised;  // defaults to the listener's bound address
+  listeners_config listeners;  // the Kafka listeners
   endpoint admin_listener{"http", "127.0.0.1", 9644};
   std::vector<std::string> log_dirs{"./data"};
   std::string metadata_store = "embedded";  // or etcd://host:port[,host:port...]

@@ -20,7 +20,9 @@ TEST(BrokerConfig, DefaultsAreKafkasAndTheIssue) {
   std::vector<std::string> warnings;
   auto c = load_broker_config(config_map{}, warnings);
   ASSERT_TRUE(c) << c.error();
-  EXPECT_EQ(c->listener.to_string(), "PLAINTEXT://127.0.0.1:9092");
+  ASSERT_EQ(c->listeners.listeners.size(), 1u);
+  EXPECT_EQ(c->listeners.listeners[0].bind.to_string(), "PLAINTEXT://127.0.0.1:9092");
+  EXPECT_EQ(c->listeners.inter_broker, "PLAINTEXT");
   EXPECT_EQ(c->admin_listener.port, 9644);
   EXPECT_EQ(c->log_dirs, std::vector<std::string>{"./data"});
   EXPECT_EQ(c->topic_defaults.at("retention.ms"), "604800000");

@@ -109,7 +109,8 @@ encoded_message unsupported_api_versions(int32_t correlation_id) {
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp::socket> socket) {
+asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp::socket> socket,
+                                       std::string listener) {
   b.track(socket);
   b.metrics().connection_opened();
   std::string peer = "?";
@@ -155,7 +156,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
                      handler->advertised.max);
         break;
       }
-      request_context cx{b, key, version, correlation_id, {}, peer};
+      request_context cx{b, key, version, correlation_id, {}, peer, listener};
       protocol::struct_value request;
       try {
         // Header v1: nullable int16 client id; v2 adds tagged fields.

@@ -75,12 +75,15 @@ int main(int argc, char** argv) {
     broker.stop();
     ioc.stop();
   });
+  // kafka= and advertised= are the inter-broker listener's; listeners= lists them all when
+  // there are several.
   spdlog::info(
       "tern-broker ready: node.id={} kafka={}:{} advertised={}:{} admin=http://{}:{} "
-      "log.dirs={}",
-      config->node_id, config->listener.host, broker.kafka_port(), broker.advertised_host(),
-      broker.advertised_port(), config->admin_listener.host, broker.admin_port(),
-      fmt::join(config->log_dirs, ","));
+      "log.dirs={}{}",
+      config->node_id, config->listeners.inter_broker_listener().bind.host, broker.kafka_port(),
+      broker.advertised_host(), broker.advertised_port(), config->admin_listener.host,
+      broker.admin_port(), fmt::join(config->log_dirs, ","),
+      config->listeners.listeners.size() > 1 ? " listeners=" + broker.bound_listeners() : "");
   ioc.run();
   spdlog::info("tern-broker stopped cleanly");
   return 0;

@@ -19,6 +19,7 @@ struct request_context {
   int32_t correlation_id;
   std::string client_id;
   std::string client_host;
+  std::string listener;  // the name of the listener the connection came through
 };
 
 // A handler's answer; nullopt sends nothing back (Produce with acks=0).

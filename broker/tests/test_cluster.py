@@ -237,6 +237,86 @@ class RebalanceTest(unittest.TestCase):
         self.assertEqual(values, sorted(f"p{p}-{i}" for p in range(6) for i in range(20)))
 
 
+def listener_ports(broker):
+    """{name: port} from the ready line's listeners=NAME=host:port,... list."""
+    import re
+    m = re.search(r"listeners=(\S+)", broker.log())
+    return {name: int(addr.rsplit(":", 1)[1])
+            for name, addr in (item.split("=", 1) for item in m.group(1).split(","))}
+
+
+def brokers_seen(bootstrap):
+    """{node id: "host:port"} of the Metadata answer through `bootstrap`."""
+    from confluent_kafka.admin import AdminClient
+    md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
+    return {b.id: f"{b.host}:{b.port}" for b in md.brokers.values()}
+
+
+class ListenersTest(unittest.TestCase):
+    """Two listeners per broker (INTERNAL for brokers and in-cluster clients, EXTERNAL with
+    an advertised address of its own): each client is told the addresses of the listener it
+    connected through, and replication runs on the inter-broker one."""
+
+    LISTENERS = {
+        "listeners": "INTERNAL://127.0.0.1:0,EXTERNAL://0.0.0.0:0",
+        "listener.security.protocol.map": "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+        "inter.broker.listener.name": "INTERNAL",
+        # Port 0 advertises the bound port; the name is what external clients resolve.
+        "advertised.listeners": "EXTERNAL://localhost:0",
+    }
+
+    def test_each_listener_advertises_its_own_addresses(self):
+        cluster = TernCluster(2, overrides=self.LISTENERS)
+        self.addCleanup(cluster.stop)
+        ports = {node: listener_ports(b) for node, b in cluster.brokers.items()}
+        internal = ",".join(f"127.0.0.1:{p['INTERNAL']}" for p in ports.values())
+        external = ",".join(f"localhost:{p['EXTERNAL']}" for p in ports.values())
+        self.assertEqual(brokers_seen(internal),
+                         {n: f"127.0.0.1:{p['INTERNAL']}" for n, p in ports.items()})
+        self.assertEqual(brokers_seen(external),
+                         {n: f"localhost:{p['EXTERNAL']}" for n, p in ports.items()})
+        # Through the external listener only: acks=all needs the replica on the other broker,
+        # which fetches over INTERNAL.
+        create(external, "outside", partitions=2, rf=2)
+        wait_until(lambda: all(len(isr) == 2 for _, _, isr in
+                               partition_info(internal, "outside").values()), 15, "in sync")
+        for p in (0, 1):
+            self.assertEqual(produce(external, "outside", [f"v{p}-{i}" for i in range(10)],
+                                     partition=p), [])
+        from confluent_kafka import Consumer
+        c = Consumer({"bootstrap.servers": external, "group.id": "outside-group",
+                      "auto.offset.reset": "earliest"})
+        c.subscribe(["outside"])
+        got = []
+        deadline = time.monotonic() + 30
+        while len(got) < 20 and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is not None and not m.error():
+                got.append(m.value().decode())
+        c.close()
+        self.assertEqual(sorted(got), sorted(f"v{p}-{i}" for p in (0, 1) for i in range(10)))
+
+    def test_a_single_broker_answers_per_listener_too(self):
+        broker = TernBroker(overrides=self.LISTENERS).start()
+        self.addCleanup(broker.stop)
+        ports = listener_ports(broker)
+        self.assertEqual(brokers_seen(f"localhost:{ports['EXTERNAL']}"),
+                         {0: f"localhost:{ports['EXTERNAL']}"})
+        self.assertEqual(brokers_seen(f"127.0.0.1:{ports['INTERNAL']}"),
+                         {0: f"127.0.0.1:{ports['INTERNAL']}"})
+
+    def test_listeners_that_cannot_work_stop_the_broker_with_the_reason(self):
+        for overrides, reason in [
+                ({"listeners": "EXTERNAL://127.0.0.1:0"}, "listener.security.protocol.map"),
+                ({"listeners": "SSL://127.0.0.1:0"}, "only PLAINTEXT"),
+                ({"advertised.listeners": "OTHER://example.com:9094"}, "not in listeners")]:
+            broker = TernBroker(overrides=overrides)
+            with self.assertRaises(BrokerStartError) as err:
+                broker.start()
+            self.addCleanup(broker.stop)
+            self.assertIn(reason, str(err.exception))
+
+
 class DivergentTailTest(unittest.TestCase):
     """A replica that wrote records no other replica has (acks=1 while alone in the ISR), and
     that lost its leadership to an unclean election, truncates them when it returns."""

@@ -229,8 +229,18 @@ std::map<std::string, std::string> default_replication_config(const cluster& c) 
 
 const std::vector<std::string>& operator_owned_config_keys() {
   static const std::vector<std::string> keys = {
-      "node.id",  "broker.id", "listeners",      "advertised.listeners",  "admin.listeners",
-      "log.dirs", "log.dir",   "metadata.store", "metadata.store.prefix", "broker.rack",
+      "node.id",
+      "broker.id",
+      "listeners",
+      "advertised.listeners",
+      "admin.listeners",
+      "log.dirs",
+      "log.dir",
+      "metadata.store",
+      "metadata.store.prefix",
+      "broker.rack",
+      "listener.security.protocol.map",
+      "inter.broker.listener.name",
   };
   return keys;
 }

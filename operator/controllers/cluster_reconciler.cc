@@ -112,7 +112,8 @@ reconcile_result cluster_reconciler::reconcile(const std::string& ns, const std:
   // changes nothing (the replication defaults in broker.yaml depend on the broker count).
   api::cluster now = p.c;
   now.spec.replicas = p.replicas_now;
-  p.desired = model::build_cluster_objects(now, options_.defaults, node_racks(p));
+  p.desired =
+      model::build_cluster_objects(now, options_.defaults, node_racks(p), external_addresses(p));
 
   if (auto failed = sync_objects(p); !failed.empty()) {
     if (failed == "conflict") return reconcile_result::again_in(100ms);
@@ -150,6 +151,70 @@ std::map<std::string, std::string> cluster_reconciler::node_racks(pass& p) {
     }
   }
   return racks;
+}
+
+namespace {
+
+// A node's address for clients outside the cluster: its ExternalIP, else its InternalIP.
+std::string node_address(const json& node) {
+  std::string internal;
+  for (const auto& a : node.value("status", json::object()).value("addresses", json::array())) {
+    if (a.value("type", "") == "ExternalIP") return a.value("address", "");
+    if (a.value("type", "") == "InternalIP" && internal.empty()) internal = a.value("address", "");
+  }
+  return internal;
+}
+
+}  // namespace
+
+std::map<int32_t, std::string> cluster_reconciler::external_addresses(pass& p) {
+  std::map<int32_t, std::string> out;
+  const auto& ex = p.c.spec.listeners.external;
+  if (!ex) return out;
+  std::vector<int32_t> pending;
+  for (int32_t id = 0; id < p.replicas_now; ++id) {
+    auto svc = informers_.services.get(p.c.meta.ns, model::external_service_name(p.c, id));
+    std::string address;
+    if (svc && ex->type == api::external_listener_type::load_balancer) {
+      // The load balancer's address appears in the Service's status once it is provisioned.
+      for (const auto& in : svc->value("status", json::object())
+                                .value("loadBalancer", json::object())
+                                .value("ingress", json::array())) {
+        const std::string host = in.value("ip", in.value("hostname", ""));
+        if (!host.empty()) {
+          address = host + ":" + std::to_string(ex->port);
+          break;
+        }
+      }
+    } else if (svc) {
+      int32_t node_port = 0;
+      for (const auto& port : svc->value("spec", json::object()).value("ports", json::array()))
+        node_port = port.value("nodePort", 0);
+      std::string host = ex->advertised_host.value_or("");
+      if (host.empty()) {
+        for (const auto& pod : p.pods) {
+          if (pod.ordinal != id || pod.node_name.empty()) continue;
+          if (auto node = api_.get(k8s::resources::nodes, "", pod.node_name))
+            host = node_address(*node);
+        }
+      }
+      if (node_port > 0 && !host.empty()) address = host + ":" + std::to_string(node_port);
+    }
+    if (address.empty())
+      pending.push_back(id);
+    else
+      out[id] = address;
+  }
+  if (!pending.empty()) {
+    std::string ids;
+    for (int32_t id : pending) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+    p.progressing("ExternalAddressPending",
+                  "waiting for the external address of broker(s) " + ids +
+                      (ex->type == api::external_listener_type::load_balancer
+                           ? " (load balancer not provisioned yet)"
+                           : " (node port or node address not known yet)"));
+  }
+  return out;
 }
 
 int32_t cluster_reconciler::replicas_now(pass& p) {

@@ -56,6 +56,9 @@ class cluster_reconciler {
   int32_t replicas_now(pass& p);
   // Node name -> rack of the nodes broker pods run on, when spec.rack asks for racks.
   std::map<std::string, std::string> node_racks(pass& p);
+  // Broker ordinal -> the host:port external clients reach it at (node port on the node's
+  // address, or the load balancer's), for the brokers to advertise on their EXTERNAL listener.
+  std::map<int32_t, std::string> external_addresses(pass& p);
   std::string sync_objects(pass& p);
   void prune_objects(pass& p);
   void roll_pods(pass& p);

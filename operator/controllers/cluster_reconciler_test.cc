@@ -201,6 +201,68 @@ TEST_F(ClusterReconcilerTest, RacksOfTheNodesBrokersRunOnReachTheirConfig) {
   EXPECT_EQ(config_hash(*env_.get(res::stateful_sets, "tern")), hash);
 }
 
+TEST_F(ClusterReconcilerTest, ExternalAddressesReachTheBrokersConfig) {
+  env_.start();
+  env_.run_statefulset_controller();  // pods on node-0, node-1, node-2
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "node-" + std::to_string(i);
+    env_.must_create(res::nodes,
+                     {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}}, "");
+    // The kubelet reports addresses through the status subresource.
+    env_.api.update(
+        res::nodes, "", name,
+        {{"apiVersion", "v1"},
+         {"kind", "Node"},
+         {"metadata", (*env_.get(res::nodes, name, ""))["metadata"]},
+         {"status",
+          {{"addresses",
+            json::array(
+                {{{"type", "InternalIP"}, {"address", "10.0.0." + std::to_string(i)}},
+                 {{"type", "ExternalIP"}, {"address", "203.0.113." + std::to_string(i)}}})}}}},
+        "status");
+  }
+  auto object = cluster_object("tern");
+  object["spec"]["listeners"] = {{"external", {{"type", "NodePort"}}}};
+  env_.must_create(res::clusters, object);
+  auto addresses = [&] {
+    auto cm = env_.get(res::config_maps, "tern-config");
+    return cm ? (*cm)["data"].value("external-addresses", "") : std::string();
+  };
+  std::string want;
+  ASSERT_TRUE(eventually([&] {
+    want.clear();
+    for (int i = 0; i < 3; ++i) {
+      auto svc = env_.get(res::services, "tern-" + std::to_string(i) + "-external");
+      if (!svc) return false;
+      want += std::to_string(i) + "=203.0.113." + std::to_string(i) + ":" +
+              std::to_string((*svc)["spec"]["ports"][0]["nodePort"].get<int>()) + "\n";
+    }
+    return addresses() == want;
+  })) << addresses()
+      << " != " << want;
+  const std::string yaml = (*env_.get(res::config_maps, "tern-config"))["data"]["broker.yaml"];
+  EXPECT_NE(yaml.find("EXTERNAL://0.0.0.0:9094"), std::string::npos) << yaml;
+  wait_cluster("tern", "True/Ready");
+
+  // A load balancer's address appears in its Service's status.
+  env_.must_edit(res::clusters, "tern", [](json& c) {
+    c["spec"]["listeners"]["external"] = {{"type", "LoadBalancer"}, {"port", 9094}};
+  });
+  auto c = wait_cluster("tern", "False/ExternalAddressPending");
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "tern-" + std::to_string(i) + "-external";
+    auto svc = *env_.get(res::services, name);
+    svc["status"] = {
+        {"loadBalancer",
+         {{"ingress", json::array({{{"hostname", "lb-" + std::to_string(i) + ".example"}}})}}}};
+    ASSERT_TRUE(env_.api.update(res::services, "default", name, svc, "status"));
+  }
+  EXPECT_TRUE(eventually([&] {
+    return addresses() == "0=lb-0.example:9094\n1=lb-1.example:9094\n2=lb-2.example:9094\n";
+  })) << addresses();
+  wait_cluster("tern", "True/Ready");
+}
+
 TEST_F(ClusterReconcilerTest, AnInvalidClusterIsReportedAndNothingIsBuilt) {
   env_.start();
   auto object = cluster_object("solo", 3);

@@ -57,7 +57,16 @@ std::map<std::string, std::string> broker_config(const api::cluster& c) {
   std::map<std::string, std::string> out = api::default_replication_config(c);
   for (const auto& [k, v] : c.spec.config) out[k] = v;
   for (const auto& owned : api::operator_owned_config_keys()) out.erase(owned);
-  out["listeners"] = "PLAINTEXT://0.0.0.0:" + std::to_string(c.spec.listeners.internal_port);
+  if (const auto& ex = c.spec.listeners.external) {
+    // Clients inside Kubernetes and the brokers themselves use INTERNAL; EXTERNAL advertises
+    // the node port or load balancer address (the start command adds it).
+    out["listeners"] = "INTERNAL://0.0.0.0:" + std::to_string(c.spec.listeners.internal_port) +
+                       ",EXTERNAL://0.0.0.0:" + std::to_string(ex->port);
+    out["listener.security.protocol.map"] = "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT";
+    out["inter.broker.listener.name"] = "INTERNAL";
+  } else {
+    out["listeners"] = "PLAINTEXT://0.0.0.0:" + std::to_string(c.spec.listeners.internal_port);
+  }
   out["admin.listeners"] = "http://0.0.0.0:" + std::to_string(c.spec.admin_port);
   out["log.dirs"] = std::string(kLogDir);
   out["metadata.store"] = metadata_store_url(c);
@@ -75,6 +84,13 @@ std::string render_broker_yaml(const std::map<std::string, std::string>& config)
     out += yaml_quoted(v);
     out += "\n";
   }
+  return out;
+}
+
+std::string render_external_addresses(const std::map<int32_t, std::string>& addresses) {
+  std::string out;
+  for (const auto& [ordinal, address] : addresses)
+    out += std::to_string(ordinal) + "=" + address + "\n";
   return out;
 }
 

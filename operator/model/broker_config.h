@@ -18,6 +18,10 @@ namespace tern::op::model {
 inline constexpr std::string_view kBrokerConfigKey = "broker.yaml";
 // ConfigMap key with one "<node name>=<rack>" line per node a broker runs on (see rack_map).
 inline constexpr std::string_view kRackMapKey = "racks";
+// ConfigMap key listing each broker's external address ("<ordinal>=host:port" lines) when
+// spec.listeners.external is set: known only once Kubernetes allocated the node port or the load
+// balancer, so the operator writes it there and the broker's start command waits for its line.
+inline constexpr std::string_view kExternalAddressKey = "external-addresses";
 inline constexpr std::string_view kConfigMountPath = "/etc/tern/config";
 inline constexpr std::string_view kDataMountPath = "/var/lib/tern";
 // log.dirs: a directory inside the volume, so that a file system's lost+found is not a log dir.
@@ -44,6 +48,7 @@ std::string render_broker_yaml(const std::map<std::string, std::string>& config)
 // --override broker.rack=<rack>. The rack map is not part of the config hash: a new node must
 // not restart brokers.
 std::string render_rack_map(const std::map<std::string, std::string>& node_racks);
+std::string render_external_addresses(const std::map<int32_t, std::string>& addresses);
 // The value of spec.rack.topologyKey among a core/v1 Node's labels; nullopt when the Cluster
 // has no rack spec or the node lacks the label.
 std::optional<std::string> node_rack(const api::cluster& c, const nlohmann::json& node);

@@ -33,9 +33,12 @@ json service_metadata(const api::cluster& c, const std::string& name, std::strin
   return md;
 }
 
-json build_config_map(const api::cluster& c, const std::map<std::string, std::string>& racks) {
+json build_config_map(const api::cluster& c, const std::map<std::string, std::string>& racks,
+                      const std::map<int32_t, std::string>& external_addresses) {
   json data = {{std::string(kBrokerConfigKey), render_broker_yaml(broker_config(c))}};
   if (c.spec.rack) data[std::string(kRackMapKey)] = render_rack_map(racks);
+  if (c.spec.listeners.external)
+    data[std::string(kExternalAddressKey)] = render_external_addresses(external_addresses);
   return {
       {"apiVersion", "v1"},
       {"kind", "ConfigMap"},
@@ -147,6 +150,10 @@ json build_pod_template(const api::cluster& c, const operator_defaults& defaults
            {{"name", "tmp"}, {"mountPath", "/tmp"}},
        })},
   };
+  if (c.spec.listeners.external)
+    container["ports"].push_back({{"name", "external"},
+                                  {"containerPort", c.spec.listeners.external->port},
+                                  {"protocol", "TCP"}});
   if (c.spec.resources.is_object() && !c.spec.resources.empty())
     container["resources"] = c.spec.resources;
 
@@ -268,17 +275,52 @@ std::string broker_image(const api::cluster& c, const operator_defaults& default
 
 std::string broker_start_script(const api::cluster& c) {
   const std::string config = std::string(kConfigMountPath) + "/" + std::string(kBrokerConfigKey);
-  const std::string advertised = "PLAINTEXT://${POD_NAME}." + headless_service_name(c) + "." +
-                                 c.meta.ns +
-                                 ".svc:" + std::to_string(c.spec.listeners.internal_port);
+  const bool external = c.spec.listeners.external.has_value();
+  const std::string internal = std::string(external ? "INTERNAL" : "PLAINTEXT") +
+                               "://${POD_NAME}." + headless_service_name(c) + "." + c.meta.ns +
+                               ".svc:" + std::to_string(c.spec.listeners.internal_port);
   // No "$(" anywhere: the kubelet would try to expand it as a variable reference.
   std::string s =
       "set -eu\n"
       "# Broker i is pod <cluster>-i: node.id is the StatefulSet ordinal.\n"
-      "ordinal=\"${POD_NAME##*-}\"\n"
-      "set -- --config " +
-      config +
-      " --override \"node.id=${ordinal}\" --override \"advertised.listeners=" + advertised + "\"\n";
+      "ordinal=\"${POD_NAME##*-}\"\n";
+  std::string advertised = internal;
+  if (external) {
+    const std::string addresses =
+        std::string(kConfigMountPath) + "/" + std::string(kExternalAddressKey);
+    s += "# The external address: the operator lists each broker's node port or load balancer\n"
+         "# address in " +
+         addresses +
+         " once Kubernetes has allocated it.\n"
+         "external=\"\"\n"
+         "waited=0\n"
+         "while :; do\n"
+         "  if [ -f " +
+         addresses +
+         " ]; then\n"
+         "    while IFS='=' read -r broker address; do\n"
+         "      if [ \"$broker\" = \"$ordinal\" ]; then external=\"$address\"; fi\n"
+         "    done < " +
+         addresses +
+         "\n"
+         "  fi\n"
+         "  if [ -n \"$external\" ]; then break; fi\n"
+         "  if [ \"$waited\" -ge " +
+         std::to_string(kRackWaitSeconds) +
+         " ]; then\n"
+         "    echo \"tern: broker $ordinal has no external address in " +
+         addresses +
+         "\" >&2\n"
+         "    exit 1\n"
+         "  fi\n"
+         "  sleep 2\n"
+         "  waited=`expr \"$waited\" + 2`\n"
+         "done\n";
+    advertised += ",EXTERNAL://${external}";
+  }
+  s += "set -- --config " + config +
+       " --override \"node.id=${ordinal}\" --override \"advertised.listeners=" + advertised +
+       "\"\n";
   if (c.spec.rack) {
     const std::string racks = std::string(kConfigMountPath) + "/" + std::string(kRackMapKey);
     s += "# broker.rack: the operator lists this node's " + c.spec.rack->topology_key +
@@ -348,9 +390,10 @@ std::string config_hash_of(const json& object) {
 }
 
 cluster_objects build_cluster_objects(const api::cluster& c, const operator_defaults& defaults,
-                                      const std::map<std::string, std::string>& node_racks) {
+                                      const std::map<std::string, std::string>& node_racks,
+                                      const std::map<int32_t, std::string>& external_addresses) {
   cluster_objects out;
-  out.config_map = build_config_map(c, node_racks);
+  out.config_map = build_config_map(c, node_racks, external_addresses);
   out.headless_service = build_headless_service(c);
   out.bootstrap_service = build_bootstrap_service(c);
   out.stateful_set = build_stateful_set(c, defaults);

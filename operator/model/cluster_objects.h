@@ -40,12 +40,15 @@ struct cluster_objects {
 // set; see broker_config.h. The StatefulSet's pod template carries kConfigHashAnnotation =
 // config_hash(result).
 //
-// External listener: the broker serves one Kafka listener today, so the per-broker Services
-// are built (NodePort or LoadBalancer, selecting the pod by statefulset.kubernetes.io/pod-name,
-// targeting the external port) but nothing in the pod listens on that port yet: clients outside
-// Kubernetes cannot connect until the broker can serve and advertise a second listener.
-cluster_objects build_cluster_objects(const api::cluster& c, const operator_defaults& defaults,
-                                      const std::map<std::string, std::string>& node_racks = {});
+// External listener: the brokers serve INTERNAL (pod DNS names) and EXTERNAL listeners; a
+// Service per broker (NodePort or LoadBalancer, selecting the pod by
+// statefulset.kubernetes.io/pod-name) reaches EXTERNAL, and `external_addresses` (ordinal ->
+// host:port, found by the reconciler once Kubernetes allocated them) is written to the ConfigMap
+// for the brokers to advertise. Like the rack map it is not part of the config hash.
+cluster_objects build_cluster_objects(
+    const api::cluster& c, const operator_defaults& defaults,
+    const std::map<std::string, std::string>& node_racks = {},
+    const std::map<int32_t, std::string>& external_addresses = {});
 
 // FNV-1a 64 (16 hex digits) of the rendered broker.yaml and the broker pod template without its
 // own hash annotation: everything whose change needs a broker restart (image, resources,
@@ -56,7 +59,8 @@ std::string config_hash(const cluster_objects& objects);
 std::string config_hash_of(const nlohmann::json& object);
 
 // The broker container's shell command (`sh -c` script): node.id from the pod ordinal,
-// advertised.listeners from the per-broker DNS name, and broker.rack when spec.rack is set.
+// advertised.listeners from the per-broker DNS name (and the external address map when
+// spec.listeners.external is set), and broker.rack when spec.rack is set.
 std::string broker_start_script(const api::cluster& c);
 
 // The image the broker pods run: spec.image, else the operator's default.

@@ -487,5 +487,41 @@ TEST(ClusterObjects, StartScriptRunsInASh) {
   run("rm -rf " + dir);
 }
 
+// With an external listener: two named listeners, and the start command advertises the address
+// the operator wrote for this broker.
+TEST(ClusterObjects, ExternalListenerAdvertisesTheAddressFromTheMap) {
+  auto c = make_cluster({{"listeners", {{"external", {{"type", "NodePort"}, {"port", 9094}}}}}});
+  auto o =
+      build_cluster_objects(c, kDefaults, {}, {{0, "203.0.113.7:31000"}, {1, "lb.example:9094"}});
+  const std::string yaml = o.config_map["data"]["broker.yaml"];
+  EXPECT_NE(yaml.find("INTERNAL://0.0.0.0:9092,EXTERNAL://0.0.0.0:9094"), std::string::npos)
+      << yaml;
+  EXPECT_NE(yaml.find("INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("inter.broker.listener.name"), std::string::npos) << yaml;
+  EXPECT_EQ(o.config_map["data"]["external-addresses"], "0=203.0.113.7:31000\n1=lb.example:9094\n");
+  EXPECT_EQ(broker_container(o)["ports"][2]["containerPort"], 9094);
+  // The addresses are not in the hash: a new load balancer address does not restart brokers.
+  EXPECT_EQ(config_hash(o), config_hash(build_cluster_objects(c, kDefaults)));
+
+  char dir_template[] = "/tmp/tern-model-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  run("printf '#!/bin/sh\\nfor a in \"$@\"; do echo \"[$a]\"; done\\n' > " + dir +
+      "/tern-broker && chmod +x " + dir + "/tern-broker");
+  std::string script = broker_container(o)["command"][2];
+  EXPECT_EQ(script.find("$("), std::string::npos) << "the kubelet would expand it";
+  const std::string map_path = "/etc/tern/config/external-addresses";
+  for (size_t at; (at = script.find(map_path)) != std::string::npos;)
+    script.replace(at, map_path.size(), dir + "/addresses");
+  run("printf '0=203.0.113.7:31000\\n1=lb.example:9094\\n' > " + dir + "/addresses");
+  const std::string out =
+      run("POD_NAME=tern-1 PATH=" + dir + ":$PATH sh -c " + shell_quote(script) + " 2>&1");
+  EXPECT_NE(out.find("[advertised.listeners=INTERNAL://tern-1.tern-brokers.kafka.svc:9092,"
+                     "EXTERNAL://lb.example:9094]"),
+            std::string::npos)
+      << out;
+  run("rm -rf " + dir);
+}
+
 }  // namespace
 }  // namespace tern::op::model

@@ -1,4 +1,5 @@
-// DescribeCluster: the cluster id, controller and brokers.
+// DescribeCluster: the cluster id, controller and brokers (at the addresses of the listener the
+// client came through).
 #include "broker/protocol/messages/messages.h"
 #include "broker/server/handlers/handler_util.h"
 #include "broker/server/handlers/handlers.h"
@@ -12,18 +13,20 @@ handler_result describe_cluster(request_context& cx, protocol::struct_value&) {
   if (b.replicas() == nullptr) {
     r["controller_id"] = int64_t{b.node_id()};
     auto& out = r.add("brokers");
+    const auto [host, port] = b.advertised_for(cx.listener);
     out["broker_id"] = int64_t{b.node_id()};
-    out["host"] = b.advertised_host();
-    out["port"] = int64_t{b.advertised_port()};
+    out["host"] = host;
+    out["port"] = int64_t{port};
     co_return r;
   }
   const auto& view = b.replicas()->view();
   r["controller_id"] = int64_t{view.controller};
   for (const auto& [id, reg] : view.brokers) {
     auto& out = r.add("brokers");
+    const auto [host, port] = reg.address_for(cx.listener);
     out["broker_id"] = int64_t{id};
-    out["host"] = reg.host;
-    out["port"] = int64_t{reg.port};
+    out["host"] = host;
+    out["port"] = int64_t{port};
     if (!reg.rack.empty()) out["rack"] = reg.rack;
   }
   co_return r;

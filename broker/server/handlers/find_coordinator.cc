@@ -22,13 +22,16 @@ struct coordinator_answer {
   int32_t port = -1;
 };
 
-coordinator_answer answer_for(broker& b, int64_t key_type, const std::string& key) {
+coordinator_answer answer_for(broker& b, const std::string& listener, int64_t key_type,
+                              const std::string& key) {
   if (key_type != kGroupKey)
     return {error_code::transactional_id_authorization_failed, "transactions are not supported"};
   if (key.empty() || key.size() > kMaxGroupIdLength)
     return {error_code::invalid_group_id, "group id must be 1 to 255 characters"};
-  if (b.replicas() == nullptr)
-    return {error_code::none, {}, b.node_id(), b.advertised_host(), b.advertised_port()};
+  if (b.replicas() == nullptr) {
+    const auto [host, port] = b.advertised_for(listener);
+    return {error_code::none, {}, b.node_id(), host, port};
+  }
   const std::string topic(group::kOffsetsTopic);
   const auto& view = b.replicas()->view();
   const auto* state = view.find({topic, b.groups().partition_for(key)});
@@ -42,7 +45,8 @@ coordinator_answer answer_for(broker& b, int64_t key_type, const std::string& ke
   auto leader = view.brokers.find(state->state.leader);
   if (leader == view.brokers.end())
     return {error_code::coordinator_not_available, "the group's offsets partition has no leader"};
-  return {error_code::none, {}, leader->first, leader->second.host, leader->second.port};
+  const auto [host, port] = leader->second.address_for(listener);
+  return {error_code::none, {}, leader->first, host, port};
 }
 
 }  // namespace
@@ -53,7 +57,7 @@ handler_result find_coordinator(request_context& cx, protocol::struct_value& req
   const int64_t key_type = req.integer("key_type");
   if (cx.api_version >= 4) {
     for (const auto& key : req.array("coordinator_keys")) {
-      auto a = answer_for(b, key_type, key.as_string());
+      auto a = answer_for(b, cx.listener, key_type, key.as_string());
       auto& c = r.add("coordinators");
       c["key"] = key.as_string();
       c["error_code"] = code(a.error);
@@ -64,7 +68,7 @@ handler_result find_coordinator(request_context& cx, protocol::struct_value& req
     }
     co_return r;
   }
-  auto a = answer_for(b, key_type, req.string("key"));
+  auto a = answer_for(b, cx.listener, key_type, req.string("key"));
   r["error_code"] = code(a.error);
   r["node_id"] = int64_t{a.node_id};
   r["host"] = a.host;

@@ -49,21 +49,24 @@ void describe_topic(broker& b, const cluster::topic_info& t, protocol::struct_va
 }
 
 // Every live broker, and which one is the controller.
-void describe_brokers(broker& b, protocol::struct_value& r) {
+// Addresses are those of the listener the client came through.
+void describe_brokers(broker& b, const std::string& listener, protocol::struct_value& r) {
   if (b.replicas() == nullptr) {
     auto& entry = r.add("brokers");
+    const auto [host, port] = b.advertised_for(listener);
     entry["node_id"] = int64_t{b.node_id()};
-    entry["host"] = b.advertised_host();
-    entry["port"] = int64_t{b.advertised_port()};
+    entry["host"] = host;
+    entry["port"] = int64_t{port};
     r["controller_id"] = int64_t{b.node_id()};
     return;
   }
   const auto& view = b.replicas()->view();
   for (const auto& [id, reg] : view.brokers) {
     auto& entry = r.add("brokers");
+    const auto [host, port] = reg.address_for(listener);
     entry["node_id"] = int64_t{id};
-    entry["host"] = reg.host;
-    entry["port"] = int64_t{reg.port};
+    entry["host"] = host;
+    entry["port"] = int64_t{port};
     if (!reg.rack.empty()) entry["rack"] = reg.rack;
   }
   r["controller_id"] = int64_t{view.controller};
@@ -74,7 +77,7 @@ void describe_brokers(broker& b, protocol::struct_value& r) {
 handler_result metadata(request_context& cx, protocol::struct_value& req) {
   broker& b = cx.b;
   protocol::struct_value r(protocol::messages::metadata().response.fields);
-  describe_brokers(b, r);
+  describe_brokers(b, cx.listener, r);
   r["cluster_id"] = b.metadata().cluster_id();
 
   // v0: an empty list means all topics; v1+: null means all, empty means none.
