@@ -283,27 +283,45 @@ TEST_F(ClusterReconcilerTest, AnInvalidClusterIsReportedAndNothingIsBuilt) {
   EXPECT_TRUE(env_.get(res::stateful_sets, "solo"));
 }
 
+// The value of one series in a Prometheus text scrape ("name{labels}"), or -1 when absent.
+double metric_value(const std::string& scrape, const std::string& series) {
+  const auto at = scrape.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(scrape.substr(at + series.size() + 2));
+}
+
 TEST_F(ClusterReconcilerTest, ConflictsDroppedWatchesAndExpiredHistoryAreSurvived) {
   env_.start();
   env_.run_statefulset_controller();
-  env_.must_create(res::clusters, cluster_object("tern"));
+  // One broker with embedded metadata: its restart needs no broker admin API.
+  auto object = cluster_object("tern", 1);
+  object["spec"]["metadataStore"] = {{"type", "embedded"}};
+  env_.must_create(res::clusters, object);
   wait_cluster("tern", "True/Ready");
+  const std::string before = config_hash(*env_.get(res::stateful_sets, "tern"));
 
   env_.server.fail_next("PUT", "/statefulsets/tern", 409);
   env_.server.fail_next("PUT", "/clusters/tern/status", 409);
   env_.server.compact_history();
   env_.server.drop_watches();
-  env_.must_edit(res::clusters, "tern", [](json& c) { c["spec"]["replicas"] = 4; });
-  EXPECT_TRUE(
-      eventually([&] { return (*env_.get(res::stateful_sets, "tern"))["spec"]["replicas"] == 4; }));
-  auto c = wait_cluster("tern", "True/Ready");
-  EXPECT_EQ(c["status"]["readyReplicas"], 4);
+  env_.must_edit(res::clusters, "tern",
+                 [](json& c) { c["spec"]["config"]["log.retention.hours"] = "72"; });
+  std::string after;
+  EXPECT_TRUE(eventually([&] {
+    after = config_hash(*env_.get(res::stateful_sets, "tern"));
+    return after != before;
+  }));
+  wait_cluster("tern", "True/Ready");
+  auto pod = env_.get(res::pods, "tern-0");
+  ASSERT_TRUE(pod);
+  EXPECT_EQ((*pod)["metadata"]["annotations"]["tern.dev/config-hash"], after);
   const auto scrape = env_.metrics.scrape();
-  EXPECT_NE(scrape.find("tern_operator_watch_restarts_total{resource=\"clusters\"}"),
-            std::string::npos)
+  EXPECT_GT(metric_value(scrape, "tern_operator_watch_restarts_total{resource=\"clusters\"}"), 0)
       << scrape;
-  EXPECT_NE(scrape.find("tern_operator_reconcile_total{controller=\"cluster\",result=\"success\"}"),
-            std::string::npos);
+  EXPECT_GT(metric_value(
+                scrape, "tern_operator_reconcile_total{controller=\"cluster\",result=\"success\"}"),
+            0)
+      << scrape;
 }
 
 TEST_F(ClusterReconcilerTest, AServiceMonitorIsMadeOnceItsCrdExists) {
