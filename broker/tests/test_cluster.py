@@ -216,7 +216,10 @@ class RebalanceTest(unittest.TestCase):
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, json.loads(r.read())
 
-        status, before = call("GET")
+        # Broker 1 learns of broker 3 a poll interval after it registered.
+        status, before = wait_until(lambda: (lambda r: r if "3" in r[1]["replicas_per_broker"]
+                                             else None)(call("GET")), 10,
+                                    "broker 1 sees broker 3")
         self.assertEqual(status, 200)
         self.assertFalse(before["balanced"])
         self.assertEqual(before["replicas_per_broker"], {"1": 6, "2": 6, "3": 0})
