@@ -91,8 +91,9 @@ std::expected<broker_share, std::string> broker_admin_client::stop_drain(int32_t
 namespace {
 
 rebalance_state rebalance_of(const nlohmann::json& j) {
+  const auto brokers = j.value("replicas_per_broker", nlohmann::json::object());
   return {j.value("balanced", true), j.value("moves_started", int64_t{0}),
-          j.value("in_progress", int64_t{0})};
+          j.value("in_progress", int64_t{0}), static_cast<int64_t>(brokers.size())};
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ struct rebalance_state {
   bool balanced = true;  // replicas are spread evenly and nothing is moving
   int64_t moves_started = 0;
   int64_t in_progress = 0;
+  int64_t brokers = 0;  // live, non-draining brokers in the answering broker's view
 };
 
 class broker_admin_client {

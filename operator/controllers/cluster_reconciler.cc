@@ -508,6 +508,13 @@ void cluster_reconciler::rebalance(pass& p) {
   }
   broker_admin_client admin(endpoints_.admin_url(p.c, 0));
   auto state = admin.rebalance_status();
+  // The answering broker learns of new brokers a moment after they register; until it has,
+  // it would call the old brokers balanced.
+  if (state && state->brokers < p.replicas_now) {
+    p.progressing("ScalingUp", "waiting for broker 0 to see all " + std::to_string(p.replicas_now) +
+                                   " brokers registered");
+    return;
+  }
   const std::string key = p.c.meta.ns + "/" + p.c.meta.name;
   if (state && !state->balanced && state->in_progress == 0 && !rebalanced_recently(key)) {
     state = admin.start_rebalance();
