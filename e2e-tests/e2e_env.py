@@ -24,6 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 
+sys.path.insert(0, os.path.join(REPO, "broker", "tests"))
+
+from cluster_load import AckedProducer  # noqa: E402,F401 (the test module takes it from here)
 from process_kubelet import Api, ApiError, core_path, sts_path  # noqa: E402
 
 BIN_DIR = os.path.abspath(os.environ.get("TERN_BIN_DIR", os.path.join(REPO, "build", "bin")))
@@ -389,63 +392,6 @@ class Prometheus:
 
 
 # ---------------------------------------------------------------------------------- traffic
-class AckedProducer(threading.Thread):
-    """acks=all, idempotent: writes unique values round-robin over the partitions at `rate`
-    per second until stopped; keeps every acknowledged value and every delivery error
-    (after broker/tests/cluster_load.py)."""
-
-    def __init__(self, bootstrap, topic, partitions, rate=200):
-        super().__init__(daemon=True, name="acked-producer")
-        from confluent_kafka import Producer
-        self.topic, self.partitions, self.rate = topic, partitions, rate
-        self.producer = Producer({
-            "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
-            "linger.ms": 5, "message.timeout.ms": 120000, "retry.backoff.ms": 100,
-            "topic.metadata.refresh.interval.ms": 1000, "client.id": "e2e-producer"},
-            logger=CLIENT_LOG)
-        self.acked = {}  # value -> (partition, offset)
-        self.errors = []  # (time, error text)
-        self.sent = 0
-        self._halt = threading.Event()
-        self.lock = threading.Lock()
-
-    def _delivered(self, err, msg):
-        with self.lock:
-            if err is not None:
-                self.errors.append((time.time(), str(err)))
-            else:
-                self.acked[msg.value().decode()] = (msg.partition(), msg.offset())
-
-    def run(self):
-        interval = 1.0 / self.rate
-        next_at = time.monotonic()
-        while not self._halt.is_set():
-            value = f"e2e-{self.sent}"
-            try:
-                self.producer.produce(self.topic, value=value.encode(),
-                                      partition=self.sent % self.partitions,
-                                      on_delivery=self._delivered)
-                self.sent += 1
-            except BufferError:
-                pass
-            self.producer.poll(0)
-            next_at += interval
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            elif delay < -1:
-                next_at = time.monotonic()
-
-    def acked_count(self):
-        with self.lock:
-            return len(self.acked)
-
-    def finish(self, timeout=120):
-        self._halt.set()
-        self.join(timeout=10)
-        return self.producer.flush(timeout)
-
-
 class GroupConsumer(threading.Thread):
     """A member of consumer group `group` subscribed to `topic`, committing automatically;
     keeps every value it was given and every error."""

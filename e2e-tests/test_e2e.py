@@ -179,7 +179,9 @@ class EndToEndTest(unittest.TestCase):
             self.prometheus(env, report)
             with report.step(STEPS[4]) as s:
                 producer = AckedProducer(BOOTSTRAP, TRAFFIC_TOPIC, TRAFFIC_PARTITIONS,
-                                         TRAFFIC_RATE)
+                                         TRAFFIC_RATE, name="e2e-",
+                                         config={"client.id": "e2e-producer"},
+                                         logger=CLIENT_LOG)
                 consumer = GroupConsumer(BOOTSTRAP, TRAFFIC_TOPIC, "e2e-group")
                 consumer.start()
                 producer.start()
@@ -587,7 +589,7 @@ class EndToEndTest(unittest.TestCase):
                    f"{len(errors)}, unflushed {remaining}")
             if errors:
                 kinds = {}
-                for _, e in errors:
+                for e in errors:
                     kinds[e] = kinds.get(e, 0) + 1
                 s.note("delivery errors: " + "; ".join(f"{k} x{v}" for k, v in kinds.items()))
             try:

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/cluster/rebalance_plan.h"
+#include "broker/protocol/value.h"
 #include "broker/server/broker.h"
 #include "broker/storage/topic_config.h"
 
@@ -155,32 +156,13 @@ admin::http_reply rebalance(broker& b, const std::string& method) {
                     {"replicas_per_broker_after_moves", loads_json(plan.load_after)}});
 }
 
-// Kafka's text form of a topic id: URL-safe base64 of the 16 bytes, without padding.
-std::string topic_id_text(const cluster::topic_id& id) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (uint8_t byte : id) {
-    bits = (bits << 8) | byte;
-    count += 8;
-    while (count >= 6) {
-      count -= 6;
-      out += kAlphabet[(bits >> count) & 0x3f];
-    }
-  }
-  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 0x3f];
-  return out;
-}
-
 // A topic as the operator reports it in a Topic's status.
 admin::http_reply topic_summary(broker& b, const std::string& method, const std::string& name) {
   if (method != "GET") return error(405, "use GET");
   auto t = b.topics().find(name);
   if (!t) return error(404, "topic " + name + " does not exist");
   return reply(200, json{{"name", t->name},
-                         {"topic_id", topic_id_text(t->id)},
+                         {"topic_id", protocol::uuid_value{t->id}.to_string()},
                          {"partitions", t->partitions},
                          {"replication_factor", t->replication_factor},
                          {"configs", t->configs}});

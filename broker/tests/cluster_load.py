@@ -8,14 +8,19 @@ class AckedProducer(threading.Thread):
     """Writes "v<n>" values round-robin over the partitions until stopped; records each
     acknowledged value and each delivery error."""
 
-    def __init__(self, bootstrap, topic, partitions, rate=1000, name="p"):
+    def __init__(self, bootstrap, topic, partitions, rate=1000, name="p", config=None,
+                 logger=None):
+        """`config`: more producer settings (client.id, ...); `logger`: where librdkafka's own
+        log lines go (a logging.Logger), instead of stderr."""
         super().__init__(daemon=True)
         from confluent_kafka import Producer
         self.topic, self.partitions, self.rate, self.name = topic, partitions, rate, name
-        self.producer = Producer({
+        settings = {
             "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
             "linger.ms": 5, "message.timeout.ms": 120000, "retry.backoff.ms": 100,
-            "topic.metadata.refresh.interval.ms": 1000})
+            "topic.metadata.refresh.interval.ms": 1000}
+        settings.update(config or {})
+        self.producer = Producer(settings, **({"logger": logger} if logger else {}))
         self.acked = {}  # value -> (partition, offset)
         self.errors = []
         self.sent = 0
@@ -44,6 +49,12 @@ class AckedProducer(threading.Thread):
             delay = next_at - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+            elif delay < -1:
+                # Far behind (a stalled produce() call): go on at the rate, not in a burst.
+                next_at = time.monotonic()
+
+    def acked_count(self):
+        return len(self.acked)
 
     def finish(self, timeout=120):
         self._halt.set()
