@@ -3,11 +3,15 @@
 # temporary folder, all stopped by PID), topics with replication factor 3 and acks=-1,
 # compared with a single-node acks=1 run of the same size made here first.
 # Prints a Markdown report (also written to bench/last-cluster-run.md).
-#   BENCH_RECORDS (default 2000000)   100-byte records per run (1 KiB runs use a fifth)
+#   BENCH_RECORDS (default 5000000)   100-byte records per run (1 KiB runs use a fifth), the
+#                                     sizes bench/run.sh uses for the single-node figures
+# Every measured run starts after `sync`: otherwise the page cache's writeback of the GBs the
+# previous runs wrote throttles this one's writes (the kernel pauses writers once dirty pages
+# pass its limits), and the run measures the disk's backlog instead of the brokers.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${TERN_BIN_DIR:-$root/build/bin}"
-records="${BENCH_RECORDS:-2000000}"
+records="${BENCH_RECORDS:-5000000}"
 work="$(mktemp -d /tmp/tern-cluster-bench.XXXXXX)"
 report="$root/bench/last-cluster-run.md"
 pids=()
@@ -33,6 +37,7 @@ start_broker() {
 }
 
 perf_produce() {  # bootstrap topic size count acks throughput
+  sync
   "$bin/tern" perf produce --bootstrap-server "$1" --topic "$2" --record-size "$3" \
     --num-records "$4" --throughput "$6" --reporting-interval 0 \
     --producer-props acks="$5" linger.ms=5 batch.size=1000000 | tail -1
@@ -43,7 +48,9 @@ create() {  # bootstrap topic partitions replication-factor
     --replication-factor "$4" --config min.insync.replicas=2 > /dev/null
 }
 
-{
+# Not a { ...; } | tee block: that would run in a subshell whose started processes the
+# EXIT trap cannot see.
+exec > >(tee "$report")
 echo "## Cluster run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores"
 echo
 echo "Commit \`$(git -C "$root" rev-parse --short HEAD)\`; etcd, three brokers and the client on one host."
@@ -88,4 +95,3 @@ echo "- 3 brokers, RF 3, 1 KiB, acks=-1 at 20 MB/s (20480 records/s): $(perf_pro
 rate() { grep -oP '^\d+ records sent, \K[0-9.]+' <<< "$1" | cut -d. -f1; }
 echo
 echo "Ratio to single-node acks=1: 100 B $(( 100 * $(rate "$c100") / $(rate "$base100") ))%, 1 KiB $(( 100 * $(rate "$c1k") / $(rate "$base1k") ))% (one partition), $(( 100 * $(rate "$c1k6") / $(rate "$base1k") ))% (six partitions)."
-} | tee "$report"

@@ -58,7 +58,9 @@ create() {
   "$bin/tern" topics --create --bootstrap-server "127.0.0.1:$port" --topic "$1" --partitions "${2:-1}" > /dev/null
 }
 
-{
+# Not a { ...; } | tee block: that would run in a subshell whose started processes the
+# EXIT trap cannot see.
+exec > >(tee "$report")
 echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 echo
 echo "Commit \`$(git -C "$root" rev-parse --short HEAD)\`; client and broker on one host; one partition unless noted."
@@ -101,4 +103,3 @@ if [ "$restart_gb" -gt 0 ]; then
   echo "- restart after kill -9 with $size of log (active segments CRC-scanned): ready in ${ready_ms} ms"
   stop_broker
 fi
-} | tee "$report"

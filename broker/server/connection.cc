@@ -5,6 +5,8 @@
 #include <sys/sendfile.h>
 
 #include <chrono>
+#include <deque>
+#include <optional>
 
 #include "common/asio.h"
 
@@ -13,6 +15,7 @@
 #include "broker/protocol/messages/messages.h"
 #include "broker/server/api_registry.h"
 #include "broker/server/broker.h"
+#include "broker/server/data_signal.h"
 
 namespace tern::server {
 
@@ -107,6 +110,101 @@ encoded_message unsupported_api_versions(int32_t correlation_id) {
   return frame(api, 0, correlation_id, body);
 }
 
+// Produce requests on one connection are handled while earlier ones wait for replication
+// (acks=-1), so a producer with several requests in flight keeps the followers busy instead
+// of paying one replication round trip per request. Appends still happen in arrival order
+// (the I/O thread runs each handler up to its first wait before reading on), responses are
+// written in request order, and every other request waits until nothing is in flight, as
+// with Kafka's one-request-at-a-time channel.
+constexpr int16_t kProduceKey = 0;
+constexpr size_t kMaxProducesInFlight = 16;
+
+struct pending_response {
+  int16_t key;
+  int16_t version;
+  const api_handler* handler;
+  std::chrono::steady_clock::time_point received;
+  std::chrono::steady_clock::time_point started;
+  bool done = false;
+  std::optional<encoded_message> frame;  // none: nothing to send (acks=0)
+};
+
+struct connection_state {
+  broker& b;
+  std::shared_ptr<asio::ip::tcp::socket> socket;
+  std::string peer;
+  std::deque<std::shared_ptr<pending_response>> queue;  // in request order
+  bool writing = false;
+  bool failed = false;  // a write failed: the connection is closing
+  data_signal changed;  // the queue shrank or a write failed
+};
+
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+void record_request(broker& b, const pending_response& r) {
+  b.metrics().on_request(r.key, r.handler->schema->name, r.version,
+                         seconds_between(r.received, r.started),
+                         seconds_between(r.received, std::chrono::steady_clock::now()));
+}
+
+// Writes the finished responses at the head of the queue; one writer at a time.
+asio::awaitable<void> write_ready(std::shared_ptr<connection_state> cs) {
+  if (cs->writing) co_return;
+  cs->writing = true;
+  while (!cs->failed && !cs->queue.empty() && cs->queue.front()->done) {
+    auto r = cs->queue.front();
+    if (r->frame) {
+      bool complete = false;
+      try {
+        complete = co_await write_frame(*cs->socket, *r->frame);
+        if (!complete)
+          spdlog::warn("closing connection from {}: a log file changed while sending", cs->peer);
+      } catch (const boost::system::system_error& e) {
+        spdlog::debug("connection from {}: write failed: {}", cs->peer, e.what());
+      }
+      if (!complete) {
+        cs->failed = true;
+        boost::system::error_code ec;
+        cs->socket->close(ec);
+        break;
+      }
+    }
+    if (cs->b.metrics().enabled()) record_request(cs->b, *r);
+    cs->queue.pop_front();
+  }
+  cs->writing = false;
+  cs->changed.notify();
+}
+
+// Runs one handler and queues its framed response.
+asio::awaitable<void> answer(std::shared_ptr<connection_state> cs,
+                             std::shared_ptr<pending_response> r, request_context cx,
+                             protocol::struct_value request) {
+  try {
+    r->started = std::chrono::steady_clock::now();
+    auto response = co_await r->handler->handle(cx, request);
+    if (response) {
+      r->frame = frame(*r->handler->schema, r->version, cx.correlation_id, *response);
+      if (cs->b.metrics().enabled()) count_errors(*response, *r->handler, cs->b.metrics());
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("closing connection from {}: {} failed: {}", cs->peer, r->handler->schema->name,
+                  e.what());
+    cs->failed = true;
+    boost::system::error_code ec;
+    cs->socket->close(ec);
+  }
+  r->done = true;
+  co_await write_ready(cs);
+}
+
+asio::awaitable<void> wait_until_changed(connection_state& cs) {
+  co_await cs.changed.wait_until(std::chrono::steady_clock::time_point::max());
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp::socket> socket,
@@ -118,6 +216,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
   auto remote = socket->remote_endpoint(ec);
   if (!ec) peer = remote.address().to_string() + ":" + std::to_string(remote.port());
   socket->set_option(asio::ip::tcp::no_delay(true), ec);
+  auto cs = std::make_shared<connection_state>(b, socket, peer);
 
   std::string body;
   try {
@@ -145,6 +244,12 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
         spdlog::warn("closing connection from {}: unknown API key {}", peer, key);
         break;
       }
+      // Only a Produce may start while others are in flight, and only behind Produces.
+      const size_t room = key == kProduceKey ? kMaxProducesInFlight : 1;
+      while (!cs->failed && cs->queue.size() >= room) co_await wait_until_changed(*cs);
+      while (!cs->failed && key != kProduceKey && !cs->queue.empty())
+        co_await wait_until_changed(*cs);
+      if (cs->failed) break;
       if (!handler->advertised.contains(version)) {
         if (key == kApiVersionsKey) {
           auto m = unsupported_api_versions(correlation_id);
@@ -175,27 +280,15 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
                      handler->schema->name, version, e.what());
         break;
       }
-      const auto started = std::chrono::steady_clock::now();
-      auto response = co_await handler->handle(cx, request);
-      auto seconds_since = [](auto t) {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-      };
-      if (!response) {
-        b.metrics().on_request(key, handler->schema->name, version,
-                               std::chrono::duration<double>(started - received).count(),
-                               seconds_since(received));
-        continue;
-      }
-      auto m = frame(*handler->schema, version, correlation_id, *response);
-      if (!co_await write_frame(*socket, m)) {
-        spdlog::warn("closing connection from {}: a log file changed while sending", peer);
-        break;
-      }
-      if (b.metrics().enabled()) {
-        count_errors(*response, *handler, b.metrics());
-        b.metrics().on_request(key, handler->schema->name, version,
-                               std::chrono::duration<double>(started - received).count(),
-                               seconds_since(received));
+      auto r = std::make_shared<pending_response>(key, version, handler, received);
+      cs->queue.push_back(r);
+      auto answering = answer(cs, r, std::move(cx), std::move(request));
+      if (key == kProduceKey) {
+        // Spawned handlers start in the order they were spawned (the I/O thread runs posted
+        // work first in, first out), so appends keep the order of the requests.
+        asio::co_spawn(socket->get_executor(), std::move(answering), asio::detached);
+      } else {
+        co_await std::move(answering);
       }
     }
   } catch (const protocol::malformed_input& e) {
@@ -206,6 +299,8 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
         e.code() != asio::error::connection_reset)
       spdlog::debug("connection from {} ended: {}", peer, e.what());
   }
+  // Requests already read are still answered (a peer may close its sending side only).
+  while (!cs->failed && !cs->queue.empty() && socket->is_open()) co_await wait_until_changed(*cs);
   socket->close(ec);
   b.untrack(socket);
   b.metrics().connection_closed();

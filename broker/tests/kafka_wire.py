@@ -310,6 +310,24 @@ def produce(conn, topic, partition, batch, acks=-1):
     return err, base
 
 
+def pipelined_produces(conn, topic, partition, batches, acks=-1, then_metadata=True):
+    """Sends every batch as its own Produce v3 request without waiting, then (optionally) a
+    Metadata v1 request; returns [(correlation_id, response body)] in arrival order, after
+    the Metadata response (or the last expected Produce response)."""
+    sent = [conn.request(PRODUCE, 3, produce_v3_body(topic, partition, b, acks=acks))
+            for b in batches]
+    expected = len(sent) if acks != 0 else 0
+    if then_metadata:
+        conn.request(METADATA, 1, struct.pack(">i", 1) + kstring(topic))
+        expected += 1
+    out = []
+    for _ in range(expected):
+        resp = conn.recv_frame()
+        (corr,) = struct.unpack_from(">i", resp, 0)
+        out.append((corr, resp[4:]))
+    return out
+
+
 def parse_api_versions_v0_response(body):
     """-> (error_code, {api_key: (min, max)})"""
     err, n = struct.unpack_from(">hi", body, 0)

@@ -160,6 +160,37 @@ class ClientsTest(SharedBrokerTestCase):
     SHARED_OVERRIDES = {"auto.create.topics.enable": "false"}
     SHARED_NAME = "clients"
 
+    # ------------------------------------------------------------------ pipelining
+    def test_pipelined_produces_are_appended_and_answered_in_order(self):
+        from kafka_wire import (METADATA, PRODUCE, Conn, parse_produce_v3_response,
+                                produce_v3_body, record_batch)
+        import struct
+        topic = "pipelined"
+        create_topic(self.broker, topic, 1)
+        batches = [record_batch([(None, f"v{i}-{j}".encode()) for j in range(3)])
+                   for i in range(12)]
+        with Conn(self.broker.port) as c:
+            # Sent back to back: 6 with acks=1, one with acks=0 (never answered), 5 with
+            # acks=1, then a Metadata request, which must come after every Produce.
+            for i, b in enumerate(batches):
+                c.request(PRODUCE, 3, produce_v3_body(topic, 0, b, acks=0 if i == 6 else 1))
+            c.request(METADATA, 1, struct.pack(">i", 1) + struct.pack(">h", len(topic)) +
+                      topic.encode())
+            answers = []
+            for _ in range(12):
+                resp = c.recv_frame()
+                answers.append((struct.unpack_from(">i", resp, 0)[0], resp[4:]))
+        self.assertEqual([corr for corr, _ in answers], [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13])
+        offsets = []
+        for _, body in answers[:-1]:
+            (_, _, err, base, _), = parse_produce_v3_response(body)[0]
+            self.assertEqual(err, 0)
+            offsets.append(base)
+        self.assertEqual(offsets, [0, 3, 6, 9, 12, 15, 21, 24, 27, 30, 33])
+        got = consume_all(self.broker, topic, 1)
+        self.assertEqual([v.decode() for _, _, _, v in got],
+                         [f"v{i}-{j}" for i in range(12) for j in range(3)])
+
     # ------------------------------------------------------------------ keyed round trip
     def keyed_round_trip(self, client):
         produce_fn, consume_fn = CLIENTS[client]

@@ -121,6 +121,30 @@ class HealthyClusterTest(unittest.TestCase):
                 10, f"replicas of partition {p} equal")
             self.assertGreater(sizes[0], 0)
 
+    def test_pipelined_acks_all_produces_are_answered_in_order(self):
+        from kafka_wire import Conn, parse_produce_v3_response, pipelined_produces, record_batch
+        create(self.cluster.bootstrap, "pipelined", config={"min.insync.replicas": "2"})
+        leader = wait_until(
+            lambda: (lambda p: p[0] if len(p[2]) == 3 else None)(
+                partition_info(self.cluster.bootstrap, "pipelined")[0]),
+            10, "leader with a full ISR")
+        batches = [record_batch([(None, f"v{i}-{j}".encode()) for j in range(50)])
+                   for i in range(16)]
+        with Conn(self.cluster.brokers[leader].port, timeout=30) as c:
+            answers = pipelined_produces(c, "pipelined", 0, batches)
+        # Every Produce waits for the followers; the answers still come in request order,
+        # and the Metadata request sent after them is answered last.
+        self.assertEqual([corr for corr, _ in answers], list(range(1, 18)))
+        offsets = []
+        for _, body in answers[:-1]:
+            (_, _, err, base, _), = parse_produce_v3_response(body)[0]
+            self.assertEqual(err, 0)
+            offsets.append(base)
+        self.assertEqual(offsets, [50 * i for i in range(16)])
+        got = consume_all(self.cluster, "pipelined", 1)
+        self.assertEqual([v.decode() for _, _, _, v in got],
+                         [f"v{i}-{j}" for i in range(16) for j in range(50)])
+
     def test_consumer_group_coordinated_by_the_offsets_partition_leader(self):
         from confluent_kafka import Consumer
         create(self.cluster.bootstrap, "grouped", partitions=2)
