@@ -36,16 +36,19 @@ start_broker() {
   port=$(grep -oP 'kafka=127\.0\.0\.1:\K[0-9]+' "$log" | head -1)
 }
 
-perf_produce() {  # bootstrap topic size count acks throughput
-  sync
-  "$bin/tern" perf produce --bootstrap-server "$1" --topic "$2" --record-size "$3" \
-    --num-records "$4" --throughput "$6" --reporting-interval 0 \
-    --producer-props acks="$5" linger.ms=5 batch.size=1000000 | tail -1
-}
-
-create() {  # bootstrap topic partitions replication-factor
+# measure BOOTSTRAP TOPIC PARTITIONS RF SIZE COUNT ACKS THROUGHPUT: creates the topic, runs the
+# producer and deletes the topic again, so every run starts with the same memory at hand (the
+# page cache of deleted files is free again; on this VM, pages the host has not yet given the
+# guest cost several seconds of CPU per GB on first write, which would fall on later runs only).
+measure() {
   "$bin/tern" topics --create --bootstrap-server "$1" --topic "$2" --partitions "$3" \
     --replication-factor "$4" --config min.insync.replicas=2 > /dev/null
+  sync
+  "$bin/tern" perf produce --bootstrap-server "$1" --topic "$2" --record-size "$5" \
+    --num-records "$6" --throughput "$8" --reporting-interval 0 \
+    --producer-props acks="$7" linger.ms=5 batch.size=1000000 | tail -1
+  "$bin/tern" topics --delete --bootstrap-server "$1" --topic "$2" > /dev/null
+  sleep 1
 }
 
 # Not a { ...; } | tee block: that would run in a subshell whose started processes the
@@ -58,11 +61,9 @@ echo
 
 start_broker single
 single="127.0.0.1:$port"
-create "$single" base 1 1
-base100=$(perf_produce "$single" base 100 "$records" 1 -1)
+base100=$(measure "$single" base 1 1 100 "$records" 1 -1)
 echo "- single node, 100 B, acks=1: $base100"
-create "$single" base1k 1 1
-base1k=$(perf_produce "$single" base1k 1024 $((records / 5)) 1 -1)
+base1k=$(measure "$single" base1k 1 1 1024 $((records / 5)) 1 -1)
 echo "- single node, 1 KiB, acks=1: $base1k"
 kill "${pids[0]}"; wait "${pids[0]}" || true; pids=()
 
@@ -80,17 +81,13 @@ for n in 1 2 3; do
   bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$port"
 done
 sleep 1
-create "$bootstrap" r100 1 3
-c100=$(perf_produce "$bootstrap" r100 100 "$records" -1 -1)
+c100=$(measure "$bootstrap" r100 1 3 100 "$records" -1 -1)
 echo "- 3 brokers, RF 3, 100 B, acks=-1: $c100"
-create "$bootstrap" r1k 1 3
-c1k=$(perf_produce "$bootstrap" r1k 1024 $((records / 5)) -1 -1)
+c1k=$(measure "$bootstrap" r1k 1 3 1024 $((records / 5)) -1 -1)
 echo "- 3 brokers, RF 3, 1 KiB, acks=-1: $c1k"
-create "$bootstrap" r1k6 6 3
-c1k6=$(perf_produce "$bootstrap" r1k6 1024 $((records / 5)) -1 -1)
+c1k6=$(measure "$bootstrap" r1k6 6 3 1024 $((records / 5)) -1 -1)
 echo "- 3 brokers, RF 3, 1 KiB, acks=-1, 6 partitions (leaders on every broker): $c1k6"
-create "$bootstrap" paced 6 3
-echo "- 3 brokers, RF 3, 1 KiB, acks=-1 at 20 MB/s (20480 records/s): $(perf_produce "$bootstrap" paced 1024 409600 -1 20480)"
+echo "- 3 brokers, RF 3, 1 KiB, acks=-1 at 20 MB/s (20480 records/s): $(measure "$bootstrap" paced 6 3 1024 409600 -1 20480)"
 
 rate() { grep -oP '^\d+ records sent, \K[0-9.]+' <<< "$1" | cut -d. -f1; }
 echo

@@ -188,12 +188,14 @@ void cluster_agent::campaign(const cluster_view& v) {
 }
 
 void cluster_agent::read_view() {
+  const auto started = clock::now();
   auto range = client_->get_prefix(settings_.keys.prefix + "/");
   if (!range) {
     spdlog::warn("cannot read the cluster state: {}", range.error());
     return;
   }
   auto view = std::make_shared<cluster_view>(parse_view(settings_.keys, *range));
+  view->read_at = started;
   last_revision_ = view->revision;
   campaign(*view);
   if (controller_.load()) {

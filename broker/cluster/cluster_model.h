@@ -3,6 +3,7 @@
 // etcd becomes a consistent view of all of it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -72,6 +73,8 @@ struct versioned_partition {
 // Everything a broker needs to know about the cluster, as read at one etcd revision.
 struct cluster_view {
   int64_t revision = 0;
+  // When the read that produced this view started: it holds every write made before then.
+  std::chrono::steady_clock::time_point read_at{};
   std::map<int32_t, broker_registration> brokers;  // live ones
   int32_t controller = -1;
   std::map<std::string, topic_info> topics;

@@ -171,6 +171,13 @@ asio::awaitable<bool> replica_manager::await_view(
   co_return true;
 }
 
+asio::awaitable<void> replica_manager::await_fresh_view(std::chrono::milliseconds timeout) {
+  const auto asked = std::chrono::steady_clock::now();
+  std::function<bool(const cluster::cluster_view&)> fresh =
+      [asked](const cluster::cluster_view& v) { return v.read_at >= asked; };
+  co_await await_view(std::move(fresh), timeout);
+}
+
 asio::awaitable<void> replica_manager::await_view_after(int64_t revision,
                                                         std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -121,6 +121,18 @@ class HealthyClusterTest(unittest.TestCase):
                 10, f"replicas of partition {p} equal")
             self.assertGreater(sizes[0], 0)
 
+    def test_a_new_topic_is_known_at_once_to_every_broker(self):
+        from kafka_wire import Conn, metadata_v1
+        first, *others = sorted(self.cluster.brokers)
+        for i in range(3):
+            name = f"fresh-{i}"
+            create(self.cluster.brokers[first].bootstrap, name, partitions=2)
+            # Asked right after CreateTopics returned, before their next poll of etcd, the
+            # other brokers still know the topic (a client told "unknown" waits a second).
+            for node in others:
+                with Conn(self.cluster.brokers[node].port) as c:
+                    self.assertEqual(metadata_v1(c, [name]), {name: (0, 2)}, f"broker {node}")
+
     def test_pipelined_acks_all_produces_are_answered_in_order(self):
         from kafka_wire import Conn, parse_produce_v3_response, pipelined_produces, record_batch
         create(self.cluster.bootstrap, "pipelined", config={"min.insync.replicas": "2"})

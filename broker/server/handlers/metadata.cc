@@ -72,6 +72,19 @@ void describe_brokers(broker& b, const std::string& listener, protocol::struct_v
   r["controller_id"] = int64_t{view.controller};
 }
 
+constexpr std::chrono::milliseconds kFreshViewWait{300};
+
+bool all_known(broker& b, const protocol::struct_value& req) {
+  for (const auto& item : req.array("topics")) {
+    const auto& wanted = item.as_struct();
+    const bool known = wanted.is_null("name")
+                           ? b.topics().find_by_id(wanted["topic_id"].as_uuid().bytes).has_value()
+                           : b.topics().find(wanted.string("name")).has_value();
+    if (!known) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 handler_result metadata(request_context& cx, protocol::struct_value& req) {
@@ -88,6 +101,12 @@ handler_result metadata(request_context& cx, protocol::struct_value& req) {
   }
   const bool auto_create =
       req["allow_auto_topic_creation"].as_bool() && b.config().auto_create_topics;
+  if (b.replicas() != nullptr && !all_known(b, req)) {
+    // Cluster mode: a topic just created through another broker may not have reached this
+    // broker's view yet (it polls etcd); a client told "unknown" would wait a second or more
+    // before asking again, so read etcd once before answering.
+    co_await b.replicas()->await_fresh_view(kFreshViewWait);
+  }
   for (const auto& item : req.array("topics")) {
     const auto& wanted = item.as_struct();
     auto& out = r.add("topics");
