@@ -11,7 +11,12 @@ namespace {
 struct context {
   int16_t version;
   bool flexible;
+  // decode_in_place: the writable frame being read, which large records stay in.
+  std::shared_ptr<void> frame = nullptr;
 };
+
+// Smaller records are copied: keeping a whole frame alive for them is not worth it.
+constexpr size_t kInPlaceRecordsMin = 4096;
 
 // ---- decoding -------------------------------------------------------------------------
 
@@ -63,7 +68,12 @@ value decode_primitive(field_type type, const field& f, const context& cx, byte_
         return value::null();
       }
       std::string_view b = in.take(static_cast<size_t>(n));
-      if (type == field_type::records) return value(records_value{std::string(b), {}});
+      if (type == field_type::records) {
+        if (cx.frame && b.size() >= kInPlaceRecordsMin)
+          return value(records_value{
+              {}, {}, cx.frame, std::span<char>(const_cast<char*>(b.data()), b.size())});
+        return value(records_value{std::string(b), {}});
+      }
       return value(std::string(b));
     }
     case field_type::array:
@@ -185,7 +195,7 @@ void encode_primitive(field_type type, const value& v, const context& cx, encode
       }
       const records_value& r = v.as_records();
       write_length(cx, w, static_cast<int64_t>(r.size()), true);
-      w.bytes(r.bytes);
+      w.bytes(r.view());
       for (const file_slice& s : r.slices) out.splices.push_back({out.bytes.size(), s});
       return;
     }
@@ -294,6 +304,13 @@ size_t encoded_message::total_size() const {
 
 struct_value decode(const message_schema& schema, int16_t version, byte_reader& in) {
   const context cx{version, schema.flexible.contains(version)};
+  value v = decode_fields(schema.fields, cx, in);
+  return std::move(v.as_struct());
+}
+
+struct_value decode_in_place(const message_schema& schema, int16_t version, byte_reader& in,
+                             std::shared_ptr<void> frame) {
+  const context cx{version, schema.flexible.contains(version), std::move(frame)};
   value v = decode_fields(schema.fields, cx, in);
   return std::move(v.as_struct());
 }

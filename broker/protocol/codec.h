@@ -27,6 +27,11 @@ struct encoded_message {
 // Decodes one message at `version`. Throws malformed_input on bytes that do not fit the schema.
 // `version` must lie in schema.valid (checked by the caller).
 struct_value decode(const message_schema& schema, int16_t version, byte_reader& in);
+// Like decode(), but large `records` stay where they are in the frame `in` reads, which must
+// be writable memory owned by `frame` (the records keep it alive): no copy of the bulk of a
+// Produce request or a replica's Fetch response.
+struct_value decode_in_place(const message_schema& schema, int16_t version, byte_reader& in,
+                             std::shared_ptr<void> frame);
 
 // Encodes `message` (built from schema.fields) at `version`, appending to `out`.
 void encode(const message_schema& schema, int16_t version, const struct_value& message,

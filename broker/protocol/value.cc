@@ -48,7 +48,7 @@ std::string uuid_value::to_string() const {
 }
 
 size_t records_value::size() const {
-  size_t n = bytes.size();
+  size_t n = view().size();
   for (const auto& s : slices) n += s.length;
   return n;
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -30,12 +31,21 @@ struct file_slice {
   uint32_t length = 0;
 };
 
-// The `records` type: bytes held in memory, or slices of segment files for Fetch.
+// The `records` type: bytes held in memory, or slices of segment files for Fetch. Records
+// decoded in place stay in the frame they arrived in (`in_frame`, kept alive by `frame`)
+// instead of being copied into `bytes`.
 struct records_value {
   std::string bytes;
   std::vector<file_slice> slices;
+  std::shared_ptr<void> frame;
+  std::span<char> in_frame;
 
   size_t size() const;
+  // The records held in memory, wherever they are (the file slices aside).
+  std::span<char> data() { return frame ? in_frame : std::span<char>(bytes); }
+  std::string_view view() const {
+    return frame ? std::string_view(in_frame.data(), in_frame.size()) : std::string_view(bytes);
+  }
 };
 
 class value;

@@ -67,14 +67,15 @@ asio::awaitable<std::expected<protocol::struct_value, std::string>> peer_connect
     co_await asio::async_read(socket_, asio::buffer(size_bytes, 4),
                               asio::redirect_error(use_awaitable, ec));
   int32_t size = 0;
+  std::shared_ptr<char[]> frame;  // its records are appended from where they arrived
   if (!ec) {
     size = static_cast<int32_t>(protocol::load_be32(size_bytes));
     if (size < 4) {
       close();
       co_return result(std::unexpect, "response frame of " + std::to_string(size) + " bytes");
     }
-    buffer_.resize(static_cast<size_t>(size));
-    co_await asio::async_read(socket_, asio::buffer(buffer_.data(), buffer_.size()),
+    frame.reset(new char[static_cast<size_t>(size)]);
+    co_await asio::async_read(socket_, asio::buffer(frame.get(), static_cast<size_t>(size)),
                               asio::redirect_error(use_awaitable, ec));
   }
   timer_.cancel();
@@ -83,12 +84,12 @@ asio::awaitable<std::expected<protocol::struct_value, std::string>> peer_connect
     co_return result(std::unexpect, *timed_out ? std::string("request timed out") : ec.message());
   }
   try {
-    protocol::byte_reader in(buffer_);
+    protocol::byte_reader in(std::string_view(frame.get(), static_cast<size_t>(size)));
     if (in.i32() != correlation_id) {
       close();
       co_return result(std::unexpect, "response to another request");
     }
-    co_return protocol::decode(api.response, version, in);
+    co_return protocol::decode_in_place(api.response, version, in, frame);
   } catch (const protocol::malformed_input& e) {
     close();
     co_return result(std::unexpect, std::string("malformed response: ") + e.what());

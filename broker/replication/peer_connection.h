@@ -35,7 +35,6 @@ class peer_connection {
   boost::asio::steady_timer timer_;
   std::string client_id_;
   int32_t next_correlation_id_ = 1;
-  std::string buffer_;
 };
 
 }  // namespace tern::replication

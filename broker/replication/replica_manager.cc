@@ -479,7 +479,7 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
           stalled = true;  // not the leader (yet), or epochs differ: wait for a newer view
           continue;
         }
-        auto& records = p["records"].as_records().bytes;
+        const auto records = p["records"].as_records().view();
         if (!records.empty()) {
           auto appended = r->log->append_replicated(records, now);
           if (appended.error != error_code::none) {

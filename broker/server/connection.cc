@@ -218,7 +218,6 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
   socket->set_option(asio::ip::tcp::no_delay(true), ec);
   auto cs = std::make_shared<connection_state>(b, socket, peer);
 
-  std::string body;
   try {
     for (;;) {
       char size_bytes[4];
@@ -231,11 +230,14 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
             peer, size, b.config().socket_request_max_bytes);
         break;
       }
-      body.resize(static_cast<size_t>(size));
-      co_await asio::async_read(*socket, asio::buffer(body.data(), body.size()), use_awaitable);
+      // A buffer per request: large records are handled where they arrived (decode_in_place),
+      // and a request may still be in flight when the next one is read.
+      std::shared_ptr<char[]> body(new char[static_cast<size_t>(size)]);
+      co_await asio::async_read(*socket, asio::buffer(body.get(), static_cast<size_t>(size)),
+                                use_awaitable);
       const auto received = std::chrono::steady_clock::now();
 
-      byte_reader in(body);
+      byte_reader in(std::string_view(body.get(), static_cast<size_t>(size)));
       const int16_t key = in.i16();
       const int16_t version = in.i16();
       const int32_t correlation_id = in.i32();
@@ -274,7 +276,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
             in.skip(in.uvarint32());
           }
         }
-        request = protocol::decode(handler->schema->request, version, in);
+        request = protocol::decode_in_place(handler->schema->request, version, in, body);
       } catch (const protocol::malformed_input& e) {
         spdlog::warn("closing connection from {}: malformed {} v{} request: {}", peer,
                      handler->schema->name, version, e.what());

@@ -166,7 +166,7 @@ std::expected<void, std::string> log::roll(int64_t now_ms) {
   return {};
 }
 
-log::append_result log::append(std::string& records, int32_t leader_epoch, int64_t now_ms) {
+log::append_result log::append(std::span<char> records, int32_t leader_epoch, int64_t now_ms) {
   struct pending {
     size_t position;
     batch_header header;
@@ -253,7 +253,7 @@ log::append_result log::append(std::string& records, int32_t leader_epoch, int64
   return result;
 }
 
-log::append_result log::append_replicated(const std::string& records, int64_t now_ms) {
+log::append_result log::append_replicated(std::string_view records, int64_t now_ms) {
   std::vector<std::pair<size_t, batch_header>> batches;
   size_t pos = 0;
   int64_t expected = log_end_offset();

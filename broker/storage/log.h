@@ -40,11 +40,11 @@ class log {
   };
   // Validates and appends the batches in `records` (rewritten in place with their offsets).
   // Nothing is appended unless every batch is acceptable.
-  append_result append(std::string& records, int32_t leader_epoch, int64_t now_ms);
+  append_result append(std::span<char> records, int32_t leader_epoch, int64_t now_ms);
 
   // A follower's append of batches fetched from the leader: offsets and leader epochs are kept
   // as the leader assigned them; each batch is checked by CRC and must not go back in offsets.
-  append_result append_replicated(const std::string& records, int64_t now_ms);
+  append_result append_replicated(std::string_view records, int64_t now_ms);
 
   // Removes every batch at or after `offset` (a follower's divergent tail).
   std::expected<void, std::string> truncate_to(int64_t offset);

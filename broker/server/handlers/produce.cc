@@ -101,7 +101,7 @@ handler_result produce(request_context& cx, protocol::struct_value& req) {
                   std::to_string(p.log->config().min_insync_replicas);
       }
       if (err == error_code::none) {
-        auto& records = part["records"].as_records().bytes;
+        const auto records = part["records"].as_records().data();
         auto result = p.log->append(records, p.leader_epoch, now);
         err = result.error;
         message = result.message;
