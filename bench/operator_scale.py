@@ -11,6 +11,7 @@ numbers are the operator and the double together, on the same 2 cores.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,7 +152,8 @@ def main():
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        broker.stop()
+        broker.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -339,7 +339,7 @@ class ListenersTest(unittest.TestCase):
 
     def test_a_single_broker_answers_per_listener_too(self):
         broker = TernBroker(overrides=self.LISTENERS).start()
-        self.addCleanup(broker.stop)
+        self.addCleanup(broker.cleanup)
         ports = listener_ports(broker)
         self.assertEqual(brokers_seen(f"localhost:{ports['EXTERNAL']}"),
                          {0: f"localhost:{ports['EXTERNAL']}"})
@@ -354,7 +354,7 @@ class ListenersTest(unittest.TestCase):
             broker = TernBroker(overrides=overrides)
             with self.assertRaises(BrokerStartError) as err:
                 broker.start()
-            self.addCleanup(broker.stop)
+            self.addCleanup(broker.cleanup)
             self.assertIn(reason, str(err.exception))
 
 

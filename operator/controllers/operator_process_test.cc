@@ -45,7 +45,8 @@ json cluster_object(const std::string& name) {
 class OperatorProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir("tern-operator-process");
+    owned_dir_ = temp_dir("tern-operator-process");
+    dir_ = owned_dir_.path();
     api_server_ = child_process(
         {TERN_KUBE_DOUBLE_BIN, "--crd",
          std::string(TERN_SOURCE_DIR) + "/charts/tern/crds/tern.dev_clusters.yaml", "--crd",
@@ -83,6 +84,7 @@ class OperatorProcessTest : public ::testing::Test {
     return lease ? (*lease)["spec"].value("holderIdentity", "") : "";
   }
 
+  temp_dir owned_dir_;  // declared first, so removed after the processes have stopped
   std::string dir_, server_;
   child_process api_server_;
   std::unique_ptr<k8s::client> api_;

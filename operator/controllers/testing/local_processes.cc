@@ -12,6 +12,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -20,10 +21,27 @@ extern char** environ;
 
 namespace tern::op::testing {
 
-std::string make_temp_dir(const std::string& prefix) {
-  std::string pattern = "/tmp/" + prefix + "-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
+temp_dir::temp_dir(const std::string& prefix) : path_("/tmp/" + prefix + "-XXXXXX") {
+  if (mkdtemp(path_.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+}
+
+temp_dir::temp_dir(temp_dir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+
+temp_dir& temp_dir::operator=(temp_dir&& other) noexcept {
+  if (this != &other) {
+    remove();
+    path_ = std::exchange(other.path_, {});
+  }
+  return *this;
+}
+
+temp_dir::~temp_dir() { remove(); }
+
+void temp_dir::remove() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+  path_.clear();
 }
 
 uint16_t free_port() {
@@ -130,7 +148,8 @@ std::string child_process::wait_for_log(const std::string& text,
 
 local_broker local_broker::start(const std::map<std::string, std::string>& overrides) {
   local_broker b;
-  b.data_dir = make_temp_dir("tern-operator-broker");
+  b.dir = temp_dir("tern-operator-broker");
+  b.data_dir = b.dir.path();
   std::map<std::string, std::string> all = {{"log.dirs", b.data_dir + "/data"},
                                             {"listeners", "PLAINTEXT://127.0.0.1:0"},
                                             {"admin.listeners", "http://127.0.0.1:0"}};
@@ -152,7 +171,8 @@ local_broker local_broker::start(const std::map<std::string, std::string>& overr
 
 local_etcd local_etcd::start() {
   local_etcd e;
-  e.data_dir = make_temp_dir("tern-operator-etcd");
+  e.dir = temp_dir("tern-operator-etcd");
+  e.data_dir = e.dir.path();
   const std::string client = "http://127.0.0.1:" + std::to_string(free_port());
   const std::string peer = "http://127.0.0.1:" + std::to_string(free_port());
   e.process = child_process(

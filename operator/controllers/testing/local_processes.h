@@ -12,8 +12,23 @@
 
 namespace tern::op::testing {
 
-std::string make_temp_dir(const std::string& prefix);
 uint16_t free_port();
+
+// A folder under /tmp, removed with its contents when the object goes away.
+class temp_dir {
+ public:
+  temp_dir() = default;
+  explicit temp_dir(const std::string& prefix);
+  temp_dir(temp_dir&& other) noexcept;
+  temp_dir& operator=(temp_dir&& other) noexcept;
+  ~temp_dir();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  void remove();
+  std::string path_;
+};
 
 class child_process {
  public:
@@ -40,8 +55,9 @@ class child_process {
 };
 
 struct local_broker {
+  temp_dir dir;  // declared first, so removed after the process has stopped
   child_process process;
-  std::string data_dir;
+  std::string data_dir;  // dir's path
   std::string bootstrap;  // 127.0.0.1:port
   std::string admin_url;  // http://127.0.0.1:port
 
@@ -51,8 +67,9 @@ struct local_broker {
 };
 
 struct local_etcd {
+  temp_dir dir;  // declared first, so removed after the process has stopped
   child_process process;
-  std::string data_dir;
+  std::string data_dir;  // dir's path
   std::string endpoint;  // 127.0.0.1:port
 
   static local_etcd start();
