@@ -44,6 +44,7 @@ std::expected<std::unique_ptr<embedded_metadata_store>, std::string> embedded_me
     for (const auto& t : j.at("topics")) {
       auto info = topic_from_json(t);
       if (!info) return std::unexpected(store->path_ + ": malformed topic entry " + t.dump());
+      info->version = 1;
       store->topics_[info->name] = std::move(*info);
     }
   } catch (const nlohmann::json::exception& e) {
@@ -73,19 +74,23 @@ std::optional<topic_info> embedded_metadata_store::find_topic(const std::string&
   return it->second;
 }
 
-std::expected<void, std::string> embedded_metadata_store::put_topic(const topic_info& topic) {
+std::expected<bool, std::string> embedded_metadata_store::put_topic(const topic_info& topic) {
   auto previous = topics_.find(topic.name);
   std::optional<topic_info> old;
   if (previous != topics_.end()) old = previous->second;
-  topics_[topic.name] = topic;
+  if ((old ? old->version : 0) != topic.version) return false;  // loaded topics are version 1
+  // One broker writes here, so the version only counts this process's writes.
+  topic_info stored = topic;
+  stored.version = topic.version + 1;
+  topics_[topic.name] = stored;
   if (auto s = save(); !s) {
     if (old)
       topics_[topic.name] = *old;
     else
       topics_.erase(topic.name);
-    return s;
+    return std::unexpected(s.error());
   }
-  return {};
+  return true;
 }
 
 std::expected<void, std::string> embedded_metadata_store::remove_topic(const std::string& name) {

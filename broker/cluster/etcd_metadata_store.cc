@@ -26,7 +26,10 @@ std::vector<topic_info> etcd_metadata_store::topics() const {
   if (!range) return out;
   for (const auto& kv : range->kvs) {
     auto j = nlohmann::json::parse(kv.value, nullptr, false);
-    if (auto t = topic_from_json(j)) out.push_back(std::move(*t));
+    if (auto t = topic_from_json(j)) {
+      t->version = kv.mod_revision;
+      out.push_back(std::move(*t));
+    }
   }
   return out;
 }
@@ -34,13 +37,14 @@ std::vector<topic_info> etcd_metadata_store::topics() const {
 std::optional<topic_info> etcd_metadata_store::find_topic(const std::string& name) const {
   auto kv = client_->get(prefix_ + "/topics/" + name);
   if (!kv || !*kv) return std::nullopt;
-  return topic_from_json(nlohmann::json::parse((*kv)->value, nullptr, false));
+  auto t = topic_from_json(nlohmann::json::parse((*kv)->value, nullptr, false));
+  if (t) t->version = (*kv)->mod_revision;
+  return t;
 }
 
-std::expected<void, std::string> etcd_metadata_store::put_topic(const topic_info& topic) {
-  auto rev = client_->put(prefix_ + "/topics/" + topic.name, topic_to_json(topic).dump());
-  if (!rev) return std::unexpected(rev.error());
-  return {};
+std::expected<bool, std::string> etcd_metadata_store::put_topic(const topic_info& topic) {
+  return client_->compare_and_put(prefix_ + "/topics/" + topic.name, topic.version,
+                                  topic_to_json(topic).dump());
 }
 
 std::expected<void, std::string> etcd_metadata_store::remove_topic(const std::string& name) {

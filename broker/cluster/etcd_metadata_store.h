@@ -21,7 +21,7 @@ class etcd_metadata_store : public metadata_store {
   std::string cluster_id() const override { return cluster_id_; }
   std::vector<topic_info> topics() const override;
   std::optional<topic_info> find_topic(const std::string& name) const override;
-  std::expected<void, std::string> put_topic(const topic_info& topic) override;
+  std::expected<bool, std::string> put_topic(const topic_info& topic) override;
   std::expected<void, std::string> remove_topic(const std::string& name) override;
   std::expected<int64_t, std::string> allocate_producer_ids(int64_t count) override;
 

@@ -23,6 +23,9 @@ struct topic_info {
   // Cluster mode: the replicas placed for each partition when it was created (the controller
   // starts each partition's state from it). Empty in single-node mode.
   std::vector<std::vector<int32_t>> assignment;
+  // The stored record's version as read (etcd: its mod_revision; 0: not stored yet). Writes
+  // compare it, so concurrent changes through different brokers cannot overwrite each other.
+  int64_t version = 0;
 };
 
 class metadata_store {
@@ -32,8 +35,9 @@ class metadata_store {
   virtual std::string cluster_id() const = 0;
   virtual std::vector<topic_info> topics() const = 0;
   virtual std::optional<topic_info> find_topic(const std::string& name) const = 0;
-  // Creates or replaces a topic.
-  virtual std::expected<void, std::string> put_topic(const topic_info& topic) = 0;
+  // Writes `topic` only if the stored record still has `topic.version` (0: only if there is
+  // none, a creation). Returns false when it changed meanwhile (or, creating, exists).
+  virtual std::expected<bool, std::string> put_topic(const topic_info& topic) = 0;
   virtual std::expected<void, std::string> remove_topic(const std::string& name) = 0;
   // Reserves `count` producer ids and returns the first.
   virtual std::expected<int64_t, std::string> allocate_producer_ids(int64_t count) = 0;

@@ -101,6 +101,19 @@ std::expected<void, std::string> topic_manager::load() {
   return {};
 }
 
+namespace {
+
+// Changes of a stored topic are read-modify-write; one that lost a race with a change made
+// through another broker is made again on top of it.
+constexpr int kTopicWriteAttempts = 5;
+
+topic_result changed_meanwhile(const std::string& name) {
+  return fail(error_code::unknown_server_error,
+              "Topic '" + name + "' kept changing through other brokers; try again.");
+}
+
+}  // namespace
+
 topic_result topic_manager::create(const std::string& name, int32_t partitions,
                                    int16_t replication_factor,
                                    const std::map<std::string, std::string>& configs,
@@ -109,10 +122,14 @@ topic_result topic_manager::create(const std::string& name, int32_t partitions,
   if (auto v = validate_topic_name(name); !v.ok()) return v;
   if (store_.find_topic(name))
     return fail(error_code::topic_already_exists, "Topic '" + name + "' already exists.");
-  for (const auto& t : store_.topics())
+  for (const auto& t : store_.topics()) {
+    // Created through another broker since find_topic().
+    if (t.name == name)
+      return fail(error_code::topic_already_exists, "Topic '" + name + "' already exists.");
     if (collision_form(t.name) == collision_form(name))
       return fail(error_code::invalid_topic_exception,
                   "Topic '" + name + "' collides with existing topic: " + t.name);
+  }
   if (partitions == -1) partitions = config_.num_partitions;
   if (replication_factor == -1) replication_factor = config_.default_replication_factor;
   if (partitions < 1)
@@ -145,7 +162,11 @@ topic_result topic_manager::create(const std::string& name, int32_t partitions,
   t.replication_factor = replication_factor;
   t.configs = configs;
   t.assignment = placed;
-  if (auto s = store_.put_topic(t); !s) return fail(error_code::unknown_server_error, s.error());
+  auto written = store_.put_topic(t);
+  if (!written) return fail(error_code::unknown_server_error, written.error());
+  // Created through another broker since the check above.
+  if (!*written)
+    return fail(error_code::topic_already_exists, "Topic '" + name + "' already exists.");
   spdlog::info("created topic {} with {} partitions", name, partitions);
   if (view_) return {};
   return open_partitions(t, 0);
@@ -167,89 +188,105 @@ topic_result topic_manager::remove(const std::string& name) {
 topic_result topic_manager::add_partitions(const std::string& name, int32_t total,
                                            bool validate_only,
                                            const std::vector<std::vector<int32_t>>& assignment) {
-  auto t = store_.find_topic(name);
-  if (!t)
-    return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
-  if (total <= t->partitions)
-    return fail(error_code::invalid_partitions,
-                "Topic currently has " + std::to_string(t->partitions) +
-                    " partitions, which is higher than the requested " + std::to_string(total) +
-                    ".");
-  if (!assignment.empty() && static_cast<int32_t>(assignment.size()) != total - t->partitions)
-    return fail(error_code::invalid_replica_assignment,
-                "Increasing the number of partitions by " + std::to_string(total - t->partitions) +
-                    " but " + std::to_string(assignment.size()) + " assignments provided.");
-  if (view_) {
-    auto p = assignment.empty()
-                 ? place(name, t->partitions, total, t->replication_factor)
-                 : std::expected<std::vector<std::vector<int32_t>>, topic_result>(assignment);
-    if (!p) return p.error();
+  for (int attempt = 1;; ++attempt) {
+    auto t = store_.find_topic(name);
+    if (!t)
+      return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
+    if (total <= t->partitions)
+      return fail(error_code::invalid_partitions,
+                  "Topic currently has " + std::to_string(t->partitions) +
+                      " partitions, which is higher than the requested " + std::to_string(total) +
+                      ".");
+    if (!assignment.empty() && static_cast<int32_t>(assignment.size()) != total - t->partitions)
+      return fail(error_code::invalid_replica_assignment,
+                  "Increasing the number of partitions by " +
+                      std::to_string(total - t->partitions) + " but " +
+                      std::to_string(assignment.size()) + " assignments provided.");
+    if (view_) {
+      auto p = assignment.empty()
+                   ? place(name, t->partitions, total, t->replication_factor)
+                   : std::expected<std::vector<std::vector<int32_t>>, topic_result>(assignment);
+      if (!p) return p.error();
+      if (validate_only) return {};
+      // Partitions created before assignments were recorded keep an empty list; the controller
+      // places those itself.
+      if (static_cast<int32_t>(t->assignment.size()) == t->partitions)
+        t->assignment.insert(t->assignment.end(), p->begin(), p->end());
+    }
     if (validate_only) return {};
-    // Partitions created before assignments were recorded keep an empty list; the controller
-    // places those itself.
-    if (static_cast<int32_t>(t->assignment.size()) == t->partitions)
-      t->assignment.insert(t->assignment.end(), p->begin(), p->end());
+    const int32_t before = t->partitions;
+    t->partitions = total;
+    auto written = store_.put_topic(*t);
+    if (!written) return fail(error_code::unknown_server_error, written.error());
+    if (!*written) {
+      if (attempt < kTopicWriteAttempts) continue;
+      return changed_meanwhile(name);
+    }
+    if (view_) return {};
+    return open_partitions(*t, before);
   }
-  if (validate_only) return {};
-  const int32_t before = t->partitions;
-  t->partitions = total;
-  if (auto s = store_.put_topic(*t); !s) return fail(error_code::unknown_server_error, s.error());
-  if (view_) return {};
-  return open_partitions(*t, before);
 }
 
 topic_result topic_manager::alter_configs(const std::string& name,
                                           const std::vector<config_change>& changes,
                                           bool incremental, bool validate_only) {
-  auto t = store_.find_topic(name);
-  if (!t)
-    return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
-  std::map<std::string, std::string> next =
-      incremental ? t->configs : std::map<std::string, std::string>{};
-  for (const auto& c : changes) {
-    if (!storage::find_topic_config_def(c.name))
-      return fail(error_code::invalid_config, "Unknown topic config name: " + c.name);
-    switch (c.op) {
-      case config_op::set:
-        if (!c.value) return fail(error_code::invalid_config, "Null value for " + c.name);
-        next[c.name] = *c.value;
-        break;
-      case config_op::remove:
-        next.erase(c.name);
-        break;
-      case config_op::append:
-      case config_op::subtract: {
-        if (storage::find_topic_config_def(c.name)->kind != storage::config_kind::list)
-          return fail(error_code::invalid_config,
-                      "Config value append/subtract is only allowed for lists: " + c.name);
-        std::string current = next.contains(c.name) ? next[c.name] : effective_configs(*t)[c.name];
-        std::vector<std::string> items;
-        std::stringstream in(current);
-        for (std::string s; std::getline(in, s, ',');)
-          if (!s.empty()) items.push_back(s);
-        std::stringstream add(c.value.value_or(""));
-        for (std::string s; std::getline(add, s, ',');) {
-          auto it = std::find(items.begin(), items.end(), s);
-          if (c.op == config_op::append && it == items.end()) items.push_back(s);
-          if (c.op == config_op::subtract && it != items.end()) items.erase(it);
+  for (int attempt = 1;; ++attempt) {
+    auto t = store_.find_topic(name);
+    if (!t)
+      return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
+    std::map<std::string, std::string> next =
+        incremental ? t->configs : std::map<std::string, std::string>{};
+    for (const auto& c : changes) {
+      if (!storage::find_topic_config_def(c.name))
+        return fail(error_code::invalid_config, "Unknown topic config name: " + c.name);
+      switch (c.op) {
+        case config_op::set:
+          if (!c.value) return fail(error_code::invalid_config, "Null value for " + c.name);
+          next[c.name] = *c.value;
+          break;
+        case config_op::remove:
+          next.erase(c.name);
+          break;
+        case config_op::append:
+        case config_op::subtract: {
+          if (storage::find_topic_config_def(c.name)->kind != storage::config_kind::list)
+            return fail(error_code::invalid_config,
+                        "Config value append/subtract is only allowed for lists: " + c.name);
+          std::string current =
+              next.contains(c.name) ? next[c.name] : effective_configs(*t)[c.name];
+          std::vector<std::string> items;
+          std::stringstream in(current);
+          for (std::string s; std::getline(in, s, ',');)
+            if (!s.empty()) items.push_back(s);
+          std::stringstream add(c.value.value_or(""));
+          for (std::string s; std::getline(add, s, ',');) {
+            auto it = std::find(items.begin(), items.end(), s);
+            if (c.op == config_op::append && it == items.end()) items.push_back(s);
+            if (c.op == config_op::subtract && it != items.end()) items.erase(it);
+          }
+          std::string joined;
+          for (const auto& s : items) joined += (joined.empty() ? "" : ",") + s;
+          next[c.name] = joined;
+          break;
         }
-        std::string joined;
-        for (const auto& s : items) joined += (joined.empty() ? "" : ",") + s;
-        next[c.name] = joined;
-        break;
       }
     }
+    for (const auto& [k, v] : next)
+      if (auto ok = storage::validate_topic_config(k, v); !ok)
+        return fail(error_code::invalid_config, ok.error());
+    if (validate_only) return {};
+    t->configs = next;
+    auto written = store_.put_topic(*t);
+    if (!written) return fail(error_code::unknown_server_error, written.error());
+    if (!*written) {
+      if (attempt < kTopicWriteAttempts) continue;
+      return changed_meanwhile(name);
+    }
+    const auto cfg = storage::resolve_topic_config(config_.topic_defaults, t->configs);
+    for (int32_t p = 0; p < t->partitions; ++p)
+      if (auto* l = logs_.find({name, p})) l->set_config(cfg);
+    return {};
   }
-  for (const auto& [k, v] : next)
-    if (auto ok = storage::validate_topic_config(k, v); !ok)
-      return fail(error_code::invalid_config, ok.error());
-  if (validate_only) return {};
-  t->configs = next;
-  if (auto s = store_.put_topic(*t); !s) return fail(error_code::unknown_server_error, s.error());
-  const auto cfg = storage::resolve_topic_config(config_.topic_defaults, t->configs);
-  for (int32_t p = 0; p < t->partitions; ++p)
-    if (auto* l = logs_.find({name, p})) l->set_config(cfg);
-  return {};
 }
 
 std::optional<cluster::topic_info> topic_manager::find(const std::string& name) const {

@@ -310,6 +310,28 @@ def produce(conn, topic, partition, batch, acks=-1):
     return err, base
 
 
+def create_topics_v2_body(name, partitions, replication_factor, timeout_ms=15000):
+    return (struct.pack(">i", 1) + kstring(name) + struct.pack(">ihii", partitions,
+                                                                  replication_factor, 0, 0)
+            + struct.pack(">ib", timeout_ms, 0))
+
+
+def parse_create_topics_v2_response(body):
+    """-> [(name, error_code)]"""
+    pos = 4  # throttle_time_ms
+    (n,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    out = []
+    for _ in range(n):
+        (ln,) = struct.unpack_from(">h", body, pos)
+        name = body[pos + 2:pos + 2 + ln].decode()
+        pos += 2 + ln
+        (err, mlen) = struct.unpack_from(">hh", body, pos)
+        pos += 4 + max(mlen, 0)
+        out.append((name, err))
+    return out
+
+
 def pipelined_produces(conn, topic, partition, batches, acks=-1, then_metadata=True):
     """Sends every batch as its own Produce v3 request without waiting, then (optionally) a
     Metadata v1 request; returns [(correlation_id, response body)] in arrival order, after

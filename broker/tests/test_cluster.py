@@ -133,8 +133,34 @@ class HealthyClusterTest(unittest.TestCase):
                 with Conn(self.cluster.brokers[node].port) as c:
                     self.assertEqual(metadata_v1(c, [name]), {name: (0, 2)}, f"broker {node}")
 
+    def test_one_topic_created_through_two_brokers_at_once_is_created_once(self):
+        import struct
+        from kafka_wire import (CREATE_TOPICS, Conn, create_topics_v2_body,
+                                parse_create_topics_v2_response)
+        nodes = sorted(self.cluster.brokers)[:2]
+        conns = [Conn(self.cluster.brokers[n].port, timeout=30) for n in nodes]
+        try:
+            for i in range(10):
+                name = f"raced-{i}"
+                # Both requests are on their way before either broker answers.
+                sent = [c.request(CREATE_TOPICS, 2, create_topics_v2_body(name, 2, 3))
+                        for c in conns]
+                errors = []
+                for c, corr in zip(conns, sent):
+                    resp = c.recv_frame()
+                    self.assertEqual(struct.unpack_from(">i", resp, 0)[0], corr)
+                    ((got, err),) = parse_create_topics_v2_response(resp[4:])
+                    self.assertEqual(got, name)
+                    errors.append(err)
+                self.assertEqual(sorted(errors), [0, 36], f"{name}: {errors}")  # 36: exists
+                self.assertEqual(len(partition_info(self.cluster.bootstrap, name)), 2)
+        finally:
+            for c in conns:
+                c.close()
+
     def test_pipelined_acks_all_produces_are_answered_in_order(self):
-        from kafka_wire import Conn, parse_produce_v3_response, pipelined_produces, record_batch
+        from kafka_wire import (Conn, metadata_v1, parse_produce_v3_response, pipelined_produces,
+                                record_batch)
         create(self.cluster.bootstrap, "pipelined", config={"min.insync.replicas": "2"})
         leader = wait_until(
             lambda: (lambda p: p[0] if len(p[2]) == 3 else None)(
@@ -143,10 +169,15 @@ class HealthyClusterTest(unittest.TestCase):
         batches = [record_batch([(None, f"v{i}-{j}".encode()) for j in range(50)])
                    for i in range(16)]
         with Conn(self.cluster.brokers[leader].port, timeout=30) as c:
+            # The leader may learn of the topic a poll after the broker that answered above;
+            # asking it makes it read etcd.
+            wait_until(lambda: metadata_v1(c, ["pipelined"]) == {"pipelined": (0, 1)}, 10,
+                       "the leader knows the topic")
+            first = c.corr + 1
             answers = pipelined_produces(c, "pipelined", 0, batches)
         # Every Produce waits for the followers; the answers still come in request order,
         # and the Metadata request sent after them is answered last.
-        self.assertEqual([corr for corr, _ in answers], list(range(1, 18)))
+        self.assertEqual([corr for corr, _ in answers], list(range(first, first + 17)))
         offsets = []
         for _, body in answers[:-1]:
             (_, _, err, base, _), = parse_produce_v3_response(body)[0]

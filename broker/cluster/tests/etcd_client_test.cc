@@ -141,11 +141,22 @@ TEST_F(EtcdTest, MetadataStoreSharesTopicsAndHandsOutDisjointProducerIds) {
   t.id = random_uuid();
   t.partitions = 3;
   t.configs = {{"retention.ms", "1000"}};
-  ASSERT_TRUE((*first)->put_topic(t));
+  ASSERT_EQ((*first)->put_topic(t), true);
+  // Created through the other store meanwhile: the creation loses.
+  EXPECT_EQ((*second)->put_topic(t), false);
   auto seen = (*second)->find_topic("orders");
   ASSERT_TRUE(seen);
+  EXPECT_GT(seen->version, 0);
+  // An update from a stale read loses against the one made since.
+  auto stale = *(*first)->find_topic("orders");
+  seen->partitions = 4;
+  ASSERT_EQ((*second)->put_topic(*seen), true);
+  stale.configs["retention.ms"] = "2000";
+  EXPECT_EQ((*first)->put_topic(stale), false);
+  seen = (*second)->find_topic("orders");
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->partitions, 4);
   EXPECT_EQ(seen->id, t.id);
-  EXPECT_EQ(seen->partitions, 3);
   EXPECT_EQ(seen->configs.at("retention.ms"), "1000");
   EXPECT_EQ((*second)->topics().size(), 1u);
   ASSERT_TRUE((*second)->remove_topic("orders"));
