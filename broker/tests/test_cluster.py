@@ -159,8 +159,8 @@ class HealthyClusterTest(unittest.TestCase):
                 c.close()
 
     def test_pipelined_acks_all_produces_are_answered_in_order(self):
-        from kafka_wire import (Conn, metadata_v1, parse_produce_v3_response, pipelined_produces,
-                                record_batch)
+        from kafka_wire import Conn, parse_produce_v3_response, pipelined_produces, record_batch
+        from kafka_wire import produce as produce_wire
         create(self.cluster.bootstrap, "pipelined", config={"min.insync.replicas": "2"})
         leader = wait_until(
             lambda: (lambda p: p[0] if len(p[2]) == 3 else None)(
@@ -169,10 +169,9 @@ class HealthyClusterTest(unittest.TestCase):
         batches = [record_batch([(None, f"v{i}-{j}".encode()) for j in range(50)])
                    for i in range(16)]
         with Conn(self.cluster.brokers[leader].port, timeout=30) as c:
-            # The leader may learn of the topic a poll after the broker that answered above;
-            # asking it makes it read etcd.
-            wait_until(lambda: metadata_v1(c, ["pipelined"]) == {"pipelined": (0, 1)}, 10,
-                       "the leader knows the topic")
+            # The leader may learn that it leads a poll after the broker that answered above.
+            wait_until(lambda: produce_wire(c, "pipelined", 0, record_batch([(None, b"probe")]))
+                       == (0, 0), 10, "the leader takes a first record")
             first = c.corr + 1
             answers = pipelined_produces(c, "pipelined", 0, batches)
         # Every Produce waits for the followers; the answers still come in request order,
@@ -183,10 +182,10 @@ class HealthyClusterTest(unittest.TestCase):
             (_, _, err, base, _), = parse_produce_v3_response(body)[0]
             self.assertEqual(err, 0)
             offsets.append(base)
-        self.assertEqual(offsets, [50 * i for i in range(16)])
+        self.assertEqual(offsets, [1 + 50 * i for i in range(16)])
         got = consume_all(self.cluster, "pipelined", 1)
         self.assertEqual([v.decode() for _, _, _, v in got],
-                         [f"v{i}-{j}" for i in range(16) for j in range(50)])
+                         ["probe"] + [f"v{i}-{j}" for i in range(16) for j in range(50)])
 
     def test_consumer_group_coordinated_by_the_offsets_partition_leader(self):
         from confluent_kafka import Consumer
