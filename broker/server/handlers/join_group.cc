@@ -1,5 +1,6 @@
 // JoinGroup: become (or stay) a member of a group; answered when the rebalance completes.
 #include "broker/protocol/messages/messages.h"
+#include "broker/server/handlers/group_records_replicated.h"
 #include "broker/server/handlers/handler_util.h"
 #include "broker/server/handlers/handlers.h"
 
@@ -30,7 +31,14 @@ handler_result join_group(request_context& cx, protocol::struct_value& req) {
   }
   r.member_id_required = cx.api_version >= 4;
   r.can_skip_assignment = cx.api_version >= 9;
+  const std::string group_id = r.group_id;
+  const bool static_member = r.group_instance_id.has_value();
   auto result = co_await cx.b.groups().join(std::move(r));
+  // A static member rejoining a stable group is recorded right away (its new member id):
+  // answered once the in-sync replicas have that, as SyncGroup answers are.
+  if (static_member && result.error == protocol::error_code::none &&
+      !co_await group_records_replicated(cx.b, cx.b.groups().partition_for(group_id)))
+    result.error = protocol::error_code::coordinator_not_available;
 
   protocol::struct_value out(protocol::messages::join_group().response.fields);
   out["error_code"] = code(result.error);

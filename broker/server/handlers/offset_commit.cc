@@ -4,34 +4,12 @@
 #include <algorithm>
 
 #include "broker/protocol/messages/messages.h"
+#include "broker/server/handlers/group_records_replicated.h"
 #include "broker/server/handlers/handler_util.h"
 #include "broker/server/handlers/handlers.h"
 #include "broker/server/partition_access.h"
 
 namespace tern::server::handlers {
-
-namespace {
-
-constexpr auto kCommitTimeout = std::chrono::milliseconds(5000);
-
-// Whether the offsets partition's high watermark reached its log end as of the commit.
-boost::asio::awaitable<bool> replicated(broker& b, int32_t partition) {
-  const std::string topic(group::kOffsetsTopic);
-  auto p = find_leader_partition(b, topic, partition, -1, false);
-  if (!p.ok()) co_return false;
-  const int64_t end = p.log->log_end_offset();
-  const int32_t epoch = p.leader_epoch;
-  const auto deadline = std::chrono::steady_clock::now() + kCommitTimeout;
-  for (;;) {
-    p = find_leader_partition(b, topic, partition, epoch, false);
-    if (!p.ok()) co_return false;
-    if (p.log->high_watermark() >= end) co_return true;
-    if (std::chrono::steady_clock::now() >= deadline) co_return false;
-    co_await b.arrivals().wait_until(deadline);
-  }
-}
-
-}  // namespace
 
 handler_result offset_commit(request_context& cx, protocol::struct_value& req) {
   std::vector<group::partition_commit> commits;
@@ -56,8 +34,8 @@ handler_result offset_commit(request_context& cx, protocol::struct_value& req) {
   const bool stored = std::any_of(errors.begin(), errors.end(), [](protocol::error_code e) {
     return e == protocol::error_code::none;
   });
-  if (cx.b.replicas() != nullptr && stored &&
-      !co_await replicated(cx.b, cx.b.groups().partition_for(req.string("group_id"))))
+  if (stored &&
+      !co_await group_records_replicated(cx.b, cx.b.groups().partition_for(req.string("group_id"))))
     for (auto& e : errors)
       if (e == protocol::error_code::none) e = protocol::error_code::request_timed_out;
   protocol::struct_value out(protocol::messages::offset_commit().response.fields);
