@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-#include <filesystem>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -35,7 +35,9 @@ temp_dir& temp_dir::operator=(temp_dir&& other) noexcept {
   return *this;
 }
 
-temp_dir::~temp_dir() { remove(); }
+temp_dir::~temp_dir() {
+  remove();
+}
 
 void temp_dir::remove() {
   if (path_.empty()) return;

@@ -57,7 +57,7 @@ class child_process {
 struct local_broker {
   temp_dir dir;  // declared first, so removed after the process has stopped
   child_process process;
-  std::string data_dir;  // dir's path
+  std::string data_dir;   // dir's path
   std::string bootstrap;  // 127.0.0.1:port
   std::string admin_url;  // http://127.0.0.1:port
 
