@@ -246,11 +246,10 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
         spdlog::warn("closing connection from {}: unknown API key {}", peer, key);
         break;
       }
-      // Only a Produce may start while others are in flight, and only behind Produces.
+      // Only a Produce may start while others (Produces: anything else is answered before
+      // the next read) are in flight; anything else waits until the queue is empty.
       const size_t room = key == kProduceKey ? kMaxProducesInFlight : 1;
       while (!cs->failed && cs->queue.size() >= room) co_await wait_until_changed(*cs);
-      while (!cs->failed && key != kProduceKey && !cs->queue.empty())
-        co_await wait_until_changed(*cs);
       if (cs->failed) break;
       if (!handler->advertised.contains(version)) {
         if (key == kApiVersionsKey) {

@@ -101,19 +101,6 @@ std::expected<void, std::string> topic_manager::load() {
   return {};
 }
 
-namespace {
-
-// Changes of a stored topic are read-modify-write; one that lost a race with a change made
-// through another broker is made again on top of it.
-constexpr int kTopicWriteAttempts = 5;
-
-topic_result changed_meanwhile(const std::string& name) {
-  return fail(error_code::unknown_server_error,
-              "Topic '" + name + "' kept changing through other brokers; try again.");
-}
-
-}  // namespace
-
 topic_result topic_manager::create(const std::string& name, int32_t partitions,
                                    int16_t replication_factor,
                                    const std::map<std::string, std::string>& configs,
@@ -185,57 +172,66 @@ topic_result topic_manager::remove(const std::string& name) {
   return {};
 }
 
+std::expected<cluster::topic_info, topic_result> topic_manager::update_stored(
+    const std::string& name,
+    const std::function<std::optional<topic_result>(cluster::topic_info&)>& edit) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    auto t = store_.find_topic(name);
+    if (!t)
+      return std::unexpected(
+          fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist."));
+    if (auto answer = edit(*t)) return std::unexpected(std::move(*answer));
+    auto written = store_.put_topic(*t);
+    if (!written) return std::unexpected(fail(error_code::unknown_server_error, written.error()));
+    if (*written) return std::move(*t);
+  }
+  return std::unexpected(
+      fail(error_code::unknown_server_error,
+           "Topic '" + name + "' kept changing through other brokers; try again."));
+}
+
 topic_result topic_manager::add_partitions(const std::string& name, int32_t total,
                                            bool validate_only,
                                            const std::vector<std::vector<int32_t>>& assignment) {
-  for (int attempt = 1;; ++attempt) {
-    auto t = store_.find_topic(name);
-    if (!t)
-      return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
-    if (total <= t->partitions)
+  int32_t before = 0;
+  auto written = update_stored(name, [&](cluster::topic_info& t) -> std::optional<topic_result> {
+    if (total <= t.partitions)
       return fail(error_code::invalid_partitions,
-                  "Topic currently has " + std::to_string(t->partitions) +
+                  "Topic currently has " + std::to_string(t.partitions) +
                       " partitions, which is higher than the requested " + std::to_string(total) +
                       ".");
-    if (!assignment.empty() && static_cast<int32_t>(assignment.size()) != total - t->partitions)
+    if (!assignment.empty() && static_cast<int32_t>(assignment.size()) != total - t.partitions)
       return fail(error_code::invalid_replica_assignment,
-                  "Increasing the number of partitions by " +
-                      std::to_string(total - t->partitions) + " but " +
-                      std::to_string(assignment.size()) + " assignments provided.");
+                  "Increasing the number of partitions by " + std::to_string(total - t.partitions) +
+                      " but " + std::to_string(assignment.size()) + " assignments provided.");
     if (view_) {
       auto p = assignment.empty()
-                   ? place(name, t->partitions, total, t->replication_factor)
+                   ? place(name, t.partitions, total, t.replication_factor)
                    : std::expected<std::vector<std::vector<int32_t>>, topic_result>(assignment);
       if (!p) return p.error();
-      if (validate_only) return {};
+      if (validate_only) return topic_result{};
       // Partitions created before assignments were recorded keep an empty list; the controller
       // places those itself.
-      if (static_cast<int32_t>(t->assignment.size()) == t->partitions)
-        t->assignment.insert(t->assignment.end(), p->begin(), p->end());
+      if (static_cast<int32_t>(t.assignment.size()) == t.partitions)
+        t.assignment.insert(t.assignment.end(), p->begin(), p->end());
     }
-    if (validate_only) return {};
-    const int32_t before = t->partitions;
-    t->partitions = total;
-    auto written = store_.put_topic(*t);
-    if (!written) return fail(error_code::unknown_server_error, written.error());
-    if (!*written) {
-      if (attempt < kTopicWriteAttempts) continue;
-      return changed_meanwhile(name);
-    }
-    if (view_) return {};
-    return open_partitions(*t, before);
-  }
+    if (validate_only) return topic_result{};
+    before = t.partitions;
+    t.partitions = total;
+    return std::nullopt;
+  });
+  if (!written) return written.error();
+  if (view_) return {};
+  return open_partitions(*written, before);
 }
 
 topic_result topic_manager::alter_configs(const std::string& name,
                                           const std::vector<config_change>& changes,
                                           bool incremental, bool validate_only) {
-  for (int attempt = 1;; ++attempt) {
-    auto t = store_.find_topic(name);
-    if (!t)
-      return fail(error_code::unknown_topic_or_partition, "Topic '" + name + "' does not exist.");
+  auto written = update_stored(name, [&](cluster::topic_info& t) -> std::optional<topic_result> {
     std::map<std::string, std::string> next =
-        incremental ? t->configs : std::map<std::string, std::string>{};
+        incremental ? t.configs : std::map<std::string, std::string>{};
     for (const auto& c : changes) {
       if (!storage::find_topic_config_def(c.name))
         return fail(error_code::invalid_config, "Unknown topic config name: " + c.name);
@@ -252,8 +248,7 @@ topic_result topic_manager::alter_configs(const std::string& name,
           if (storage::find_topic_config_def(c.name)->kind != storage::config_kind::list)
             return fail(error_code::invalid_config,
                         "Config value append/subtract is only allowed for lists: " + c.name);
-          std::string current =
-              next.contains(c.name) ? next[c.name] : effective_configs(*t)[c.name];
+          std::string current = next.contains(c.name) ? next[c.name] : effective_configs(t)[c.name];
           std::vector<std::string> items;
           std::stringstream in(current);
           for (std::string s; std::getline(in, s, ',');)
@@ -274,19 +269,15 @@ topic_result topic_manager::alter_configs(const std::string& name,
     for (const auto& [k, v] : next)
       if (auto ok = storage::validate_topic_config(k, v); !ok)
         return fail(error_code::invalid_config, ok.error());
-    if (validate_only) return {};
-    t->configs = next;
-    auto written = store_.put_topic(*t);
-    if (!written) return fail(error_code::unknown_server_error, written.error());
-    if (!*written) {
-      if (attempt < kTopicWriteAttempts) continue;
-      return changed_meanwhile(name);
-    }
-    const auto cfg = storage::resolve_topic_config(config_.topic_defaults, t->configs);
-    for (int32_t p = 0; p < t->partitions; ++p)
-      if (auto* l = logs_.find({name, p})) l->set_config(cfg);
-    return {};
-  }
+    if (validate_only) return topic_result{};
+    t.configs = std::move(next);
+    return std::nullopt;
+  });
+  if (!written) return written.error();
+  const auto cfg = storage::resolve_topic_config(config_.topic_defaults, written->configs);
+  for (int32_t p = 0; p < written->partitions; ++p)
+    if (auto* l = logs_.find({name, p})) l->set_config(cfg);
+  return {};
 }
 
 std::optional<cluster::topic_info> topic_manager::find(const std::string& name) const {

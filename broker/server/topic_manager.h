@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <functional>
 #include <map>
 #include <optional>
@@ -70,6 +71,13 @@ class topic_manager {
 
  private:
   topic_result open_partitions(const cluster::topic_info& t, int32_t from);
+  // Read-modify-write of a stored topic: `edit` changes the record, or returns the answer to
+  // give without writing (an error, or success for validate_only). A write that lost a race
+  // with a change made through another broker is made again on a fresh read. Returns the
+  // record as written.
+  std::expected<cluster::topic_info, topic_result> update_stored(
+      const std::string& name,
+      const std::function<std::optional<topic_result>(cluster::topic_info&)>& edit);
   // Replicas for new partitions [from, total) on the live brokers, or why there are none.
   std::expected<std::vector<std::vector<int32_t>>, topic_result> place(const std::string& name,
                                                                        int32_t from, int32_t total,

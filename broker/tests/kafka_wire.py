@@ -335,10 +335,12 @@ def parse_create_topics_v2_response(body):
 def pipelined_produces(conn, topic, partition, batches, acks=-1, then_metadata=True):
     """Sends every batch as its own Produce v3 request without waiting, then (optionally) a
     Metadata v1 request; returns [(correlation_id, response body)] in arrival order, after
-    the Metadata response (or the last expected Produce response)."""
-    sent = [conn.request(PRODUCE, 3, produce_v3_body(topic, partition, b, acks=acks))
-            for b in batches]
-    expected = len(sent) if acks != 0 else 0
+    the Metadata response (or the last expected Produce response). `acks`: one value for
+    every batch, or a list with one per batch (acks=0 requests get no response)."""
+    per_batch = acks if isinstance(acks, list) else [acks] * len(batches)
+    for b, a in zip(batches, per_batch):
+        conn.request(PRODUCE, 3, produce_v3_body(topic, partition, b, acks=a))
+    expected = sum(1 for a in per_batch if a != 0)
     if then_metadata:
         conn.request(METADATA, 1, struct.pack(">i", 1) + kstring(topic))
         expected += 1

@@ -162,9 +162,7 @@ class ClientsTest(SharedBrokerTestCase):
 
     # ------------------------------------------------------------------ pipelining
     def test_pipelined_produces_are_appended_and_answered_in_order(self):
-        from kafka_wire import (METADATA, PRODUCE, Conn, parse_produce_v3_response,
-                                produce_v3_body, record_batch)
-        import struct
+        from kafka_wire import Conn, parse_produce_v3_response, pipelined_produces, record_batch
         topic = "pipelined"
         create_topic(self.broker, topic, 1)
         batches = [record_batch([(None, f"v{i}-{j}".encode()) for j in range(3)])
@@ -172,14 +170,8 @@ class ClientsTest(SharedBrokerTestCase):
         with Conn(self.broker.port) as c:
             # Sent back to back: 6 with acks=1, one with acks=0 (never answered), 5 with
             # acks=1, then a Metadata request, which must come after every Produce.
-            for i, b in enumerate(batches):
-                c.request(PRODUCE, 3, produce_v3_body(topic, 0, b, acks=0 if i == 6 else 1))
-            c.request(METADATA, 1, struct.pack(">i", 1) + struct.pack(">h", len(topic)) +
-                      topic.encode())
-            answers = []
-            for _ in range(12):
-                resp = c.recv_frame()
-                answers.append((struct.unpack_from(">i", resp, 0)[0], resp[4:]))
+            answers = pipelined_produces(c, topic, 0, batches,
+                                         acks=[0 if i == 6 else 1 for i in range(12)])
         self.assertEqual([corr for corr, _ in answers], [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13])
         offsets = []
         for _, body in answers[:-1]:

@@ -44,6 +44,17 @@ def isr_of(bootstrap, topic, partition=0):
     return sorted(partition_info(bootstrap, topic)[partition][2])
 
 
+def poll_values(consumer, count, timeout=30):
+    """Values a subscribed consumer receives, until `count` or `timeout`."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        m = consumer.poll(0.5)
+        if m is not None and not m.error():
+            got.append(m.value())
+    return got
+
+
 class HealthyClusterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -196,12 +207,7 @@ class HealthyClusterTest(unittest.TestCase):
         c = Consumer({"bootstrap.servers": self.cluster.bootstrap, "group.id": "cluster-group",
                       "auto.offset.reset": "earliest", "enable.auto.commit": False})
         c.subscribe(["grouped"])
-        got = []
-        deadline = time.monotonic() + 30
-        while len(got) < 100 and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is not None and not m.error():
-                got.append(m.value())
+        got = poll_values(c, 100)
         c.commit(asynchronous=False)
         c.close()
         self.assertEqual(len(got), 100)
@@ -358,12 +364,7 @@ class ListenersTest(unittest.TestCase):
         c = Consumer({"bootstrap.servers": external, "group.id": "outside-group",
                       "auto.offset.reset": "earliest"})
         c.subscribe(["outside"])
-        got = []
-        deadline = time.monotonic() + 30
-        while len(got) < 20 and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is not None and not m.error():
-                got.append(m.value().decode())
+        got = [v.decode() for v in poll_values(c, 20)]
         c.close()
         self.assertEqual(sorted(got), sorted(f"v{p}-{i}" for p in (0, 1) for i in range(10)))
 
