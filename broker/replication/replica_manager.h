@@ -97,8 +97,10 @@ class replica_manager {
   boost::asio::awaitable<bool> await_view(std::function<bool(const cluster::cluster_view&)> done,
                                           std::chrono::milliseconds timeout);
   // Waits until a view read from etcd after this call has been applied, or `timeout`: what
-  // another broker wrote just before (a topic created through it) is then known here too.
-  boost::asio::awaitable<void> await_fresh_view(std::chrono::milliseconds timeout);
+  // another broker wrote just before (a topic created through it, a broker that registered)
+  // is then known here too. A poll of etcd takes well under the default.
+  boost::asio::awaitable<void> await_fresh_view(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(300));
   // Waits until a view at least as new as the last write has been applied, or `timeout`.
   boost::asio::awaitable<void> await_view_after(int64_t revision,
                                                 std::chrono::milliseconds timeout);

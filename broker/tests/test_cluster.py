@@ -264,6 +264,18 @@ class MinInsyncReplicasTest(unittest.TestCase):
         self.assertEqual(values, ["before", "acks-1", "after"])
 
 
+class JoiningBrokerTest(unittest.TestCase):
+    def test_a_topic_may_use_a_broker_that_registered_a_moment_ago(self):
+        cluster = TernCluster(2)
+        self.addCleanup(cluster.stop)
+        cluster.add_broker(3)
+        # Broker 1 may not have polled etcd since broker 3 registered; it reads etcd again
+        # rather than refusing a replication factor of 3.
+        create(cluster.brokers[1].bootstrap, "joined", rf=3)
+        replicas = partition_info(cluster.brokers[1].bootstrap, "joined")[0][1]
+        self.assertEqual(sorted(replicas), [1, 2, 3])
+
+
 class RebalanceTest(unittest.TestCase):
     """A broker that joins holds nothing until the admin API's rebalance moves its share of
     replicas onto it; the records stay readable throughout."""

@@ -72,8 +72,6 @@ void describe_brokers(broker& b, const std::string& listener, protocol::struct_v
   r["controller_id"] = int64_t{view.controller};
 }
 
-constexpr std::chrono::milliseconds kFreshViewWait{300};
-
 bool all_known(broker& b, const protocol::struct_value& req) {
   for (const auto& item : req.array("topics")) {
     const auto& wanted = item.as_struct();
@@ -105,7 +103,7 @@ handler_result metadata(request_context& cx, protocol::struct_value& req) {
     // Cluster mode: a topic just created through another broker may not have reached this
     // broker's view yet (it polls etcd); a client told "unknown" would wait a second or more
     // before asking again, so read etcd once before answering.
-    co_await b.replicas()->await_fresh_view(kFreshViewWait);
+    co_await b.replicas()->await_fresh_view();
   }
   for (const auto& item : req.array("topics")) {
     const auto& wanted = item.as_struct();
