@@ -107,6 +107,40 @@ void cluster_agent::refresh_soon() {
   wake_.notify_all();
 }
 
+void cluster_agent::report_refused(int32_t broker, std::string incarnation) {
+  {
+    std::lock_guard lock(mutex_);
+    refused_.emplace_back(broker, std::move(incarnation));
+  }
+  wake_.notify_all();
+}
+
+bool cluster_agent::end_refused_sessions() {
+  std::deque<std::pair<int32_t, std::string>> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(refused_);
+  }
+  bool ended = false;
+  for (const auto& [id, incarnation] : batch) {
+    if (id == settings_.self.id) continue;
+    auto kv = client_->get(settings_.keys.broker(id));
+    if (!kv || !*kv || (*kv)->lease == 0) continue;
+    auto reg = broker_from_json(nlohmann::json::parse((*kv)->value, nullptr, false));
+    if (!reg || reg->incarnation != incarnation) continue;  // already gone, or restarted
+    spdlog::warn(
+        "node {} refuses connections at {}:{}: its process is gone; ending its session now "
+        "rather than when its lease expires",
+        id, reg->host, reg->port);
+    // Another broker may have ended it a moment earlier ("lease not found").
+    if (auto r = client_->revoke((*kv)->lease); r)
+      ended = true;
+    else if (r.error().find("lease not found") == std::string::npos)
+      spdlog::warn("cannot end the session of node {}: {}", id, r.error());
+  }
+  return ended;
+}
+
 std::expected<void, std::string> cluster_agent::set_draining(int32_t broker, bool draining) {
   // A separate client: this runs on the caller's thread.
   auto c = etcd_client::connect(settings_.endpoints, settings_.heartbeat_interval);
@@ -223,13 +257,14 @@ void cluster_agent::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, settings_.poll_interval,
-                     [&] { return stopping_ || refresh_ || !writes_.empty(); });
+      wake_.wait_for(lock, settings_.poll_interval, [&] {
+        return stopping_ || refresh_ || !writes_.empty() || !refused_.empty();
+      });
       if (stopping_) return;
     }
     const auto now = clock::now();
     if (now >= next_heartbeat_) heartbeat(now);
-    const bool wrote = apply_writes();
+    const bool wrote = end_refused_sessions() | apply_writes();
     bool refresh = wrote;
     {
       std::lock_guard lock(mutex_);

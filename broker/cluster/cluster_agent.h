@@ -59,6 +59,12 @@ class cluster_agent {
   void submit(partition_write write, std::function<void(bool written)> done);
   // Asks for a fresh view now rather than at the next revision change.
   void refresh_soon();
+  // Reports that `broker`'s registered address refused a connection twice in a row while its
+  // process `incarnation` was registered. The agent then revokes that registration's lease:
+  // the process is gone, and waiting for the lease to expire would leave the partitions it
+  // led without a leader for the session timeout. A registration of another process (a
+  // restart) is left alone.
+  void report_refused(int32_t broker, std::string incarnation);
   // Marks or unmarks a broker for draining (its replicas move elsewhere).
   std::expected<void, std::string> set_draining(int32_t broker, bool draining);
 
@@ -77,6 +83,7 @@ class cluster_agent {
   void run();
   void heartbeat(clock::time_point now);
   bool apply_writes();
+  bool end_refused_sessions();
   void read_view();
   void campaign(const cluster_view& v);
   bool write_partition(const partition_write& w);
@@ -88,6 +95,7 @@ class cluster_agent {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<pending_write> writes_;
+  std::deque<std::pair<int32_t, std::string>> refused_;  // broker id, incarnation
   bool refresh_ = true;
   bool stopping_ = false;
 

@@ -121,7 +121,10 @@ cluster_view parse_view(const cluster_keys& keys, const etcd_range& range) {
       if (!j.is_discarded() && j.contains("id") && j["id"].is_number_integer())
         v.controller = j["id"].get<int32_t>();
     } else if (key.starts_with(brokers)) {
-      if (auto b = broker_from_json(j)) v.brokers[b->id] = *b;
+      if (auto b = broker_from_json(j)) {
+        b->registered_revision = kv.create_revision;
+        v.brokers[b->id] = *b;
+      }
     } else if (key.starts_with(topics)) {
       if (auto t = topic_from_json(j)) v.topics[t->name] = *t;
     } else if (key.starts_with(partitions)) {

@@ -55,6 +55,9 @@ struct broker_registration {
   std::string rack;
   std::string admin_url;
   std::string incarnation;  // random per process start
+  // etcd's revision when this process registered (not stored in the value): lower means it
+  // has been up longer.
+  int64_t registered_revision = 0;
   // Advertised address per listener name; host/port above are the inter-broker listener's.
   std::map<std::string, std::pair<std::string, int32_t>> listeners;
 

@@ -50,16 +50,24 @@ std::optional<std::vector<int32_t>> drain_target(const cluster_view& v, const pa
 }
 
 // Elects a leader among the live in-sync replicas, preferring `preferred` when it qualifies,
-// then replicas in order, with draining brokers and `avoid` last.
+// then the broker up longest (replica order breaks ties), with draining brokers and `avoid`
+// last. Up longest, because clients back off from reconnecting to a broker they lost (up to
+// librdkafka's reconnect.backoff.max.ms, 10 s): one that restarted a moment ago is the one
+// they are least likely to reach at once.
 std::optional<int32_t> pick_leader(const cluster_view& v, const partition_state& s,
                                    std::optional<int32_t> preferred, int32_t avoid) {
   auto eligible = [&](int32_t r) { return v.is_live(r) && contains(s.isr, r); };
   if (preferred && eligible(*preferred)) return preferred;
-  for (int pass = 0; pass < 2; ++pass)
+  auto registered = [&](int32_t r) { return v.brokers.at(r).registered_revision; };
+  for (int pass = 0; pass < 2; ++pass) {
+    std::optional<int32_t> best;
     for (int32_t r : s.replicas) {
       const bool second_choice = v.draining.contains(r) || r == avoid;
-      if (eligible(r) && second_choice == (pass == 1)) return r;
+      if (!eligible(r) || second_choice != (pass == 1)) continue;
+      if (!best || registered(r) < registered(*best)) best = r;
     }
+    if (best) return best;
+  }
   return std::nullopt;
 }
 

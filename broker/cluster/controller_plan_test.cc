@@ -51,6 +51,17 @@ TEST(ControllerPlan, StableClusterNeedsNoWrites) {
   EXPECT_TRUE(plan_partition_changes(v, {}, true).empty());
 }
 
+TEST(ControllerPlan, ElectionPrefersTheBrokerUpLongest) {
+  auto v = three_brokers();
+  v.partitions[{"orders", 0}] = {led_by(1, {1, 2, 3}), 17};
+  v.brokers.erase(1);
+  v.brokers[2].registered_revision = 90;  // restarted a moment ago
+  v.brokers[3].registered_revision = 12;
+  EXPECT_EQ(only(plan_partition_changes(v, {}, false)).state->leader, 3);
+  v.brokers[2].registered_revision = 12;  // a tie: replica order decides
+  EXPECT_EQ(only(plan_partition_changes(v, {}, false)).state->leader, 2);
+}
+
 TEST(ControllerPlan, DeadLeaderIsReplacedFromTheIsrWithANewEpoch) {
   auto v = three_brokers();
   v.partitions[{"orders", 0}] = {led_by(1, {1, 3}), 17};

@@ -18,19 +18,23 @@ void peer_connection::close() {
   timer_.cancel();
 }
 
-asio::awaitable<std::expected<void, std::string>> peer_connection::connect(const std::string& host,
-                                                                           uint16_t port) {
+asio::awaitable<std::expected<void, connect_error>> peer_connection::connect(
+    const std::string& host, uint16_t port) {
   close();
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(socket_.get_executor());
   auto endpoints = co_await resolver.async_resolve(host, std::to_string(port),
                                                    asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return std::unexpected("resolve " + host + ": " + ec.message());
+  if (ec) co_return std::unexpected(connect_error{"resolve " + host + ": " + ec.message()});
   co_await asio::async_connect(socket_, endpoints, asio::redirect_error(use_awaitable, ec));
-  if (ec)
-    co_return std::unexpected("connect " + host + ":" + std::to_string(port) + ": " + ec.message());
+  if (ec) {
+    close();  // a failed connect leaves the socket open, which would read as connected()
+    co_return std::unexpected(
+        connect_error{"connect " + host + ":" + std::to_string(port) + ": " + ec.message(),
+                      ec == asio::error::connection_refused});
+  }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  co_return std::expected<void, std::string>{};
+  co_return std::expected<void, connect_error>{};
 }
 
 asio::awaitable<std::expected<protocol::struct_value, std::string>> peer_connection::call(

@@ -15,12 +15,19 @@
 
 namespace tern::replication {
 
+struct connect_error {
+  std::string message;
+  // The host answered that nothing listens on the port: the broker's process is gone (a live
+  // one, even paused or overloaded, keeps its listening socket).
+  bool refused = false;
+};
+
 class peer_connection {
  public:
   peer_connection(boost::asio::io_context& ioc, std::string client_id);
 
-  boost::asio::awaitable<std::expected<void, std::string>> connect(const std::string& host,
-                                                                   uint16_t port);
+  boost::asio::awaitable<std::expected<void, connect_error>> connect(const std::string& host,
+                                                                     uint16_t port);
   bool connected() const { return socket_.is_open(); }
   void close();
 

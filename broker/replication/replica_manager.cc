@@ -18,6 +18,12 @@ namespace {
 // Non-flexible versions, so the plain request header v1 serves.
 constexpr int16_t kFetchVersion = 11;
 constexpr int16_t kOffsetForLeaderEpochVersion = 3;
+// Connections a broker's address must refuse, kRefusalRecheckMs apart, before this broker
+// asks for that broker's session to end (see cluster_agent::report_refused). One refusal
+// could be a listener's momentary hiccup (a full accept queue can answer with a reset); a
+// second one 100 ms later means nothing listens there.
+constexpr int kRefusalsToEndSession = 2;
+constexpr int kRefusalRecheckMs = 100;
 
 bool contains(const std::vector<int32_t>& v, int32_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
@@ -318,6 +324,27 @@ replica_manager::health replica_manager::partition_health() const {
   return h;
 }
 
+void replica_manager::follower_disconnected(int32_t replica_id) {
+  if (!stopped_ && replica_id != settings_.node_id)
+    asio::co_spawn(ioc_, check_gone(replica_id), asio::detached);
+}
+
+asio::awaitable<void> replica_manager::check_gone(int32_t node) {
+  std::string incarnation;
+  for (int attempt = 0; attempt < kRefusalsToEndSession; ++attempt) {
+    if (attempt > 0) co_await sleep_for(ioc_, std::chrono::milliseconds(kRefusalRecheckMs));
+    auto b = view_->brokers.find(node);
+    if (b == view_->brokers.end()) co_return;                            // already gone
+    if (attempt > 0 && b->second.incarnation != incarnation) co_return;  // restarted
+    incarnation = b->second.incarnation;
+    peer_connection probe(ioc_, "tern-probe-" + std::to_string(settings_.node_id));
+    auto c = co_await probe.connect(b->second.host, static_cast<uint16_t>(b->second.port));
+    // Listening, or not reachable at all (the network, not the process): left to the lease.
+    if (c || !c.error().refused) co_return;
+  }
+  agent_.report_refused(node, incarnation);
+}
+
 void replica_manager::ensure_fetchers() {
   for (const auto& [ref, r] : replicas_) {
     if (r.leading || r.state.leader < 0 || r.state.leader == settings_.node_id) continue;
@@ -338,6 +365,7 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
     return refs;
   };
   spdlog::info("replica fetcher for leader {} started", leader);
+  bool checked_gone = false;  // once per run of failed connects
   while (!stopped_) {
     auto refs = followed();
     if (refs.empty()) break;
@@ -349,11 +377,17 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
     if (!conn.connected()) {
       auto c = co_await conn.connect(b->second.host, static_cast<uint16_t>(b->second.port));
       if (!c) {
-        spdlog::debug("replica fetcher: {}", c.error());
-        co_await sleep_for(ioc_, std::chrono::milliseconds(500));
+        spdlog::debug("replica fetcher: {}", c.error().message);
+        if (c.error().refused && !checked_gone) {
+          checked_gone = true;
+          co_await check_gone(leader);
+        } else {
+          co_await sleep_for(ioc_, std::chrono::milliseconds(500));
+        }
         continue;
       }
     }
+    checked_gone = false;
 
     // Compare epochs with the leader, and cut any divergent tail, before fetching.
     const bool any_to_compare = std::any_of(refs.begin(), refs.end(), [&](const auto& ref) {

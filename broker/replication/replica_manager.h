@@ -85,6 +85,10 @@ class replica_manager {
                                     bool for_write) const;
 
   // Leader side of a follower's Fetch: its fetch offset is its log end.
+  // A connection that follower `replica_id` fetched through has closed: if its process is gone
+  // (its address refuses connections), its session ends now, so the ISR shrinks and acks=-1
+  // writes go on without waiting for its lease to expire.
+  void follower_disconnected(int32_t replica_id);
   void on_follower_fetch(partition_replica& r, int32_t replica_id, int64_t fetch_offset,
                          int64_t now_ms);
   // After an append as leader: with no other in-sync replica the high watermark moves now.
@@ -124,6 +128,9 @@ class replica_manager {
   void check_isr(int64_t now_ms);
   boost::asio::awaitable<void> isr_loop();
   boost::asio::awaitable<void> fetch_loop(int32_t leader);
+  // Connects to `node`'s registered address kRefusalsToEndSession times, kRefusalRecheckMs
+  // apart; when every attempt is refused, asks the agent to end that process's session.
+  boost::asio::awaitable<void> check_gone(int32_t node);
   void ensure_fetchers();
 
   boost::asio::io_context& ioc_;

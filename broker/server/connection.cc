@@ -117,6 +117,7 @@ encoded_message unsupported_api_versions(int32_t correlation_id) {
 // written in request order, and every other request waits until nothing is in flight, as
 // with Kafka's one-request-at-a-time channel.
 constexpr int16_t kProduceKey = 0;
+constexpr int16_t kFetchKey = 1;
 constexpr size_t kMaxProducesInFlight = 16;
 
 struct pending_response {
@@ -217,6 +218,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
   if (!ec) peer = remote.address().to_string() + ":" + std::to_string(remote.port());
   socket->set_option(asio::ip::tcp::no_delay(true), ec);
   auto cs = std::make_shared<connection_state>(b, socket, peer);
+  int32_t follower = -1;  // the replica fetching through this connection, if any
 
   try {
     for (;;) {
@@ -281,6 +283,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
                      handler->schema->name, version, e.what());
         break;
       }
+      if (key == kFetchKey) follower = static_cast<int32_t>(request.integer("replica_id"));
       auto r = std::make_shared<pending_response>(key, version, handler, received);
       cs->queue.push_back(r);
       auto answering = answer(cs, r, std::move(cx), std::move(request));
@@ -303,6 +306,7 @@ asio::awaitable<void> serve_connection(broker& b, std::shared_ptr<asio::ip::tcp:
   // Requests already read are still answered (a peer may close its sending side only).
   while (!cs->failed && !cs->queue.empty() && socket->is_open()) co_await wait_until_changed(*cs);
   socket->close(ec);
+  if (follower >= 0 && b.replicas() != nullptr) b.replicas()->follower_disconnected(follower);
   b.untrack(socket);
   b.metrics().connection_closed();
 }

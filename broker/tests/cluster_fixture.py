@@ -73,8 +73,10 @@ class Etcd:
 class TernCluster:
     """etcd plus `size` brokers with node ids 1..size."""
 
-    def __init__(self, size=3, overrides=None, prefix="/tern-test"):
+    def __init__(self, size=3, overrides=None, prefix="/tern-test", keep_ports=False):
+        """keep_ports: restarted brokers listen where they did before (see TernBroker)."""
         self.etcd = Etcd()
+        self.keep_ports = keep_ports
         self.common = dict(FAST_CLUSTER)
         self.common.update({"metadata.store": f"etcd://{self.etcd.endpoint}",
                             "metadata.store.prefix": prefix})
@@ -94,7 +96,7 @@ class TernCluster:
         o = dict(self.common)
         o["node.id"] = str(node)
         o.update(overrides or {})
-        b = TernBroker(overrides=o, name=f"tern{node}")
+        b = TernBroker(overrides=o, name=f"tern{node}", keep_port=self.keep_ports)
         b.start()
         self.brokers[node] = b
         return b

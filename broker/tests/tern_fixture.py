@@ -62,8 +62,12 @@ def describe_exit(rc):
 
 
 class TernBroker:
-    def __init__(self, overrides=None, data_dir=None, ready_timeout=30.0, name="tern"):
+    def __init__(self, overrides=None, data_dir=None, ready_timeout=30.0, name="tern",
+                 keep_port=False):
+        """keep_port: a restart listens on the port of the first start, as a Kubernetes pod
+        keeps its address (clients then reconnect to the same place)."""
         self.binary = broker_binary()
+        self.keep_port = keep_port
         self.overrides = dict(overrides or {})
         self.ready_timeout = ready_timeout
         self._own_data_dir = data_dir is None
@@ -83,6 +87,8 @@ class TernBroker:
             "listeners": "PLAINTEXT://127.0.0.1:0",
             "admin.listeners": "http://127.0.0.1:0",
         }
+        if self.keep_port and self.port:
+            overrides["listeners"] = f"PLAINTEXT://127.0.0.1:{self.port}"
         overrides.update(self.overrides)
         overrides.update(extra_overrides or {})
         args = [self.binary]

@@ -177,6 +177,53 @@ class FollowerKilledTest(unittest.TestCase):
             f"restarted: back in the ISR in {rejoin:.2f} s"])
 
 
+class GoneProcessTest(unittest.TestCase):
+    """A killed broker's address refuses connections. The brokers that notice (followers that
+    fetched from it, leaders it fetched from) end its session at once, so leaders are elected
+    and ISRs shrink long before its lease, here 60 s, would expire."""
+
+    def test_killed_leader_and_follower_are_replaced_before_their_lease_expires(self):
+        cluster = TernCluster(3, overrides={"broker.session.timeout.ms": "60000"})
+        self.addCleanup(cluster.stop)
+        topic = "gone"
+        create_replicated_topic(cluster, topic, 1)
+        producer = AckedProducer(cluster.bootstrap, topic, 1, rate=500)
+        producer.start()
+        time.sleep(1)
+
+        leader = partition_info(cluster.bootstrap, topic)[0][0]
+        killed = time.monotonic()
+        cluster.brokers[leader].kill()
+        others = ",".join(b.bootstrap for b in cluster.brokers.values() if b.running)
+        successor = wait_until(lambda: elected_instead_of(others, topic, 0, leader), 20,
+                               "a new leader long before the 60 s lease expires")
+        elected = time.monotonic() - killed
+        acked_after_leader_loss = count_growth(producer, 2)
+        cluster.brokers[leader].start()
+        # Asked of every broker: one that applied the rejoin later could otherwise still show
+        # the shrunken ISR after the next kill.
+        wait_until(lambda: all(len(partition_info(b.bootstrap, topic)[0][2]) == 3
+                               for b in cluster.brokers.values()), 30,
+                   "the old leader rejoins the ISR")
+
+        follower = next(n for n in (1, 2, 3) if n != successor)
+        killed = time.monotonic()
+        cluster.brokers[follower].kill()
+        wait_until(lambda: len(partition_info(cluster.bootstrap, topic)[0][2]) == 2, 20,
+                   "the ISR shrinks long before the 60 s lease expires")
+        shrunk = time.monotonic() - killed
+        acked_after_follower_loss = count_growth(producer, 2)
+        producer.finish()
+        ended = sum(b.all_logs().count("refuses connections") for b in cluster.brokers.values())
+        self.assertGreater(ended, 0, "a broker ended a gone process's session")
+        self.assertGreater(acked_after_leader_loss, 0, "acks=all writes resumed")
+        self.assertGreater(acked_after_follower_loss, 0, "acks=all writes went on with ISR 2")
+        check_nothing_lost(self, cluster, topic, 1, producer, None, [
+            f"leader {leader} killed: broker {successor} elected in {elected:.2f} s",
+            f"follower {follower} killed: ISR shrank in {shrunk:.2f} s",
+            f"sessions ended on refused connections: {ended}"])
+
+
 class PausedLeaderTest(unittest.TestCase):
     def test_paused_leader_is_replaced_and_then_accepts_no_acks_all_write(self):
         import kafka_wire as kw

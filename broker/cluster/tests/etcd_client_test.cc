@@ -1,6 +1,7 @@
 // The etcd client against a real etcd (Debian's etcd-server) started on free loopback ports
 // with its data in a temporary folder, and stopped by PID.
 #include "broker/cluster/etcd_client.h"
+#include "broker/cluster/cluster_agent.h"
 #include "broker/cluster/etcd_metadata_store.h"
 
 #include <arpa/inet.h>
@@ -164,6 +165,43 @@ TEST_F(EtcdTest, MetadataStoreSharesTopicsAndHandsOutDisjointProducerIds) {
   const int64_t a = *(*first)->allocate_producer_ids(1000);
   const int64_t b = *(*second)->allocate_producer_ids(1000);
   EXPECT_GE(std::max(a, b) - std::min(a, b), 1000);
+}
+
+// A broker reported gone (its address refusing connections) loses its session at once, but
+// only the process that was reported: a restarted one registered since keeps its own.
+TEST_F(EtcdTest, ReportedRefusalEndsOnlyTheReportedProcessSession) {
+  auto agent = [](int32_t id, std::string incarnation) {
+    agent_settings s;
+    s.endpoints = endpoint_;
+    s.keys.prefix = "/tern-refused";
+    s.self = {id, "127.0.0.1", 9000 + id, "", "", std::move(incarnation)};
+    s.session_timeout = std::chrono::seconds(30);  // no expiry during the test
+    auto a = cluster_agent::start(std::move(s), [](cluster_agent::view_ptr) {});
+    EXPECT_TRUE(a) << (a ? "" : a.error());
+    return a ? std::move(*a) : nullptr;
+  };
+  auto reporter = agent(1, "reporter");
+  auto reported = agent(2, "second-process");
+  ASSERT_TRUE(reporter && reported);
+  const std::string key = "/tern-refused/brokers/2";
+  auto lease = [&] {
+    auto kv = client_->get(key).value_or(std::nullopt);
+    return kv ? kv->lease : 0;
+  };
+  const int64_t first_lease = lease();
+  ASSERT_NE(first_lease, 0);
+
+  reporter->report_refused(2, "first-process");          // an earlier process of node 2
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the agent acts within milliseconds
+  EXPECT_EQ(lease(), first_lease);
+  reporter->report_refused(2, "second-process");
+  // The session ends (the live process here then registers again, under a new lease).
+  bool ended = false;
+  for (int i = 0; i < 50 && !ended; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ended = lease() != first_lease;
+  }
+  EXPECT_TRUE(ended);
 }
 
 TEST(EtcdClient, UnreachableEndpointsAreAnErrorNotAHang) {
