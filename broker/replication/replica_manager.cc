@@ -366,6 +366,7 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
   };
   spdlog::info("replica fetcher for leader {} started", leader);
   bool checked_gone = false;  // once per run of failed connects
+  std::chrono::steady_clock::time_point last_fetch_failure{};
   while (!stopped_) {
     auto refs = followed();
     if (refs.empty()) break;
@@ -484,7 +485,12 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
     if (!resp) {
       spdlog::debug("replica fetch from {} failed: {}", leader, resp.error());
       conn.close();
-      co_await sleep_for(ioc_, std::chrono::milliseconds(200));
+      // The first failure reconnects at once: a leader that was killed is then found gone
+      // (its address refuses) without a pause. Failures in a row wait between tries.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_fetch_failure < std::chrono::seconds(1))
+        co_await sleep_for(ioc_, std::chrono::milliseconds(200));
+      last_fetch_failure = now;
       continue;
     }
     bool stalled = false;
