@@ -39,6 +39,8 @@ std::expected<std::unique_ptr<cluster_agent>, std::string> cluster_agent::start(
   if (auto r = a->register_broker(); !r) return std::unexpected(r.error());
   a->read_view();
   a->thread_ = std::thread([p = a.get()] { p->run(); });
+  a->watch_ = std::make_unique<etcd_watch>(a->settings_.endpoints, a->settings_.keys.prefix + "/",
+                                           [p = a.get()] { p->refresh_soon(); });
   return a;
 }
 
@@ -70,6 +72,7 @@ std::expected<void, std::string> cluster_agent::register_broker() {
 }
 
 void cluster_agent::stop() {
+  watch_.reset();
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;

@@ -1,8 +1,9 @@
 // A broker's link to the cluster in etcd, on a thread of its own (etcd calls block): keeps the
-// broker registered under a lease, campaigns for the controller lease, polls etcd's revision
-// and reads a fresh cluster view whenever it moves, runs the controller's plan while it holds
-// the controller lease, and performs the partition-state writes the broker asks for (ISR
-// changes), all as compare-and-swap transactions.
+// broker registered under a lease, campaigns for the controller lease, watches the cluster's
+// keys (and polls etcd's revision, in case the watch stream is down) and reads a fresh cluster
+// view whenever they change, runs the controller's plan while it holds the controller lease,
+// and performs the partition-state writes the broker asks for (ISR changes), all as
+// compare-and-swap transactions.
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "broker/cluster/cluster_model.h"
 #include "broker/cluster/controller_plan.h"
 #include "broker/cluster/etcd_client.h"
+#include "broker/cluster/etcd_watch.h"
 
 namespace tern::cluster {
 
@@ -90,6 +92,7 @@ class cluster_agent {
 
   agent_settings settings_;
   std::unique_ptr<etcd_client> client_;
+  std::unique_ptr<etcd_watch> watch_;  // wakes the thread when keys change
   std::function<void(view_ptr)> on_view_;
   std::thread thread_;
   std::mutex mutex_;

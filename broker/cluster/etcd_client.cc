@@ -1,6 +1,7 @@
 // etcd v3 gateway calls over cpprestsdk, JSON through nlohmann::json.
 #define _TURN_OFF_PLATFORM_STRING  // cpprestsdk's U() macro breaks Boost headers
 #include "broker/cluster/etcd_client.h"
+#include "broker/cluster/etcd_keys.h"
 
 #include <cpprest/asyncrt_utils.h>
 #include <cpprest/http_client.h>
@@ -14,15 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string b64(const std::string& s) {
-  return utility::conversions::to_base64(std::vector<unsigned char>(s.begin(), s.end()));
-}
-
-std::string unb64(const std::string& s) {
-  auto bytes = utility::conversions::from_base64(s);
-  return std::string(bytes.begin(), bytes.end());
-}
-
 // etcd's gateway renders int64 fields as JSON strings.
 int64_t as_int(const json& j, const char* name) {
   if (!j.contains(name)) return 0;
@@ -33,8 +25,8 @@ int64_t as_int(const json& j, const char* name) {
 
 etcd_kv parse_kv(const json& j) {
   etcd_kv kv;
-  kv.key = unb64(j.value("key", ""));
-  kv.value = unb64(j.value("value", ""));
+  kv.key = etcd_unbase64(j.value("key", ""));
+  kv.value = etcd_unbase64(j.value("value", ""));
   kv.create_revision = as_int(j, "create_revision");
   kv.mod_revision = as_int(j, "mod_revision");
   kv.version = as_int(j, "version");
@@ -42,8 +34,18 @@ etcd_kv parse_kv(const json& j) {
   return kv;
 }
 
-// The key just after every key with this prefix, for range ends.
-std::string prefix_end(std::string prefix) {
+}  // namespace
+
+std::string etcd_base64(const std::string& bytes) {
+  return utility::conversions::to_base64(std::vector<unsigned char>(bytes.begin(), bytes.end()));
+}
+
+std::string etcd_unbase64(const std::string& text) {
+  auto bytes = utility::conversions::from_base64(text);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+std::string etcd_prefix_end(std::string prefix) {
   while (!prefix.empty()) {
     if (static_cast<unsigned char>(prefix.back()) < 0xff) {
       prefix.back() = static_cast<char>(prefix.back() + 1);
@@ -53,8 +55,6 @@ std::string prefix_end(std::string prefix) {
   }
   return std::string(1, '\0');
 }
-
-}  // namespace
 
 struct etcd_client::impl {
   std::vector<std::string> endpoints;
@@ -95,7 +95,7 @@ struct etcd_client::impl {
                                                          const json& operation) {
     json body = {
         {"compare",
-         {{{"key", b64(key)},
+         {{{"key", etcd_base64(key)},
            {"target", "MOD"},
            {"result", "EQUAL"},
            {"mod_revision", std::to_string(expected)}}}},
@@ -128,7 +128,7 @@ std::expected<std::unique_ptr<etcd_client>, std::string> etcd_client::connect(
 
 std::expected<int64_t, std::string> etcd_client::put(const std::string& key,
                                                      const std::string& value, int64_t lease) {
-  json body = {{"key", b64(key)}, {"value", b64(value)}};
+  json body = {{"key", etcd_base64(key)}, {"value", etcd_base64(value)}};
   if (lease != 0) body["lease"] = std::to_string(lease);
   auto r = impl_->call("/v3/kv/put", body);
   if (!r) return std::unexpected(r.error());
@@ -136,15 +136,15 @@ std::expected<int64_t, std::string> etcd_client::put(const std::string& key,
 }
 
 std::expected<std::optional<etcd_kv>, std::string> etcd_client::get(const std::string& key) {
-  auto r = impl_->call("/v3/kv/range", {{"key", b64(key)}});
+  auto r = impl_->call("/v3/kv/range", {{"key", etcd_base64(key)}});
   if (!r) return std::unexpected(r.error());
   if (!r->contains("kvs") || (*r)["kvs"].empty()) return std::optional<etcd_kv>{};
   return std::optional<etcd_kv>{parse_kv((*r)["kvs"][0])};
 }
 
 std::expected<etcd_range, std::string> etcd_client::get_prefix(const std::string& prefix) {
-  auto r =
-      impl_->call("/v3/kv/range", {{"key", b64(prefix)}, {"range_end", b64(prefix_end(prefix))}});
+  auto r = impl_->call("/v3/kv/range", {{"key", etcd_base64(prefix)},
+                                        {"range_end", etcd_base64(etcd_prefix_end(prefix))}});
   if (!r) return std::unexpected(r.error());
   etcd_range out;
   out.revision = as_int((*r)["header"], "revision");
@@ -154,7 +154,7 @@ std::expected<etcd_range, std::string> etcd_client::get_prefix(const std::string
 }
 
 std::expected<int64_t, std::string> etcd_client::remove(const std::string& key) {
-  auto r = impl_->call("/v3/kv/deleterange", {{"key", b64(key)}});
+  auto r = impl_->call("/v3/kv/deleterange", {{"key", etcd_base64(key)}});
   if (!r) return std::unexpected(r.error());
   return as_int(*r, "deleted");
 }
@@ -163,7 +163,7 @@ std::expected<bool, std::string> etcd_client::compare_and_put(const std::string&
                                                               int64_t expected_mod_revision,
                                                               const std::string& value,
                                                               int64_t lease) {
-  json put = {{"key", b64(key)}, {"value", b64(value)}};
+  json put = {{"key", etcd_base64(key)}, {"value", etcd_base64(value)}};
   if (lease != 0) put["lease"] = std::to_string(lease);
   return impl_->transact_if_unchanged(key, expected_mod_revision, {{"request_put", put}});
 }
@@ -171,11 +171,11 @@ std::expected<bool, std::string> etcd_client::compare_and_put(const std::string&
 std::expected<bool, std::string> etcd_client::compare_and_delete(const std::string& key,
                                                                  int64_t expected_mod_revision) {
   return impl_->transact_if_unchanged(key, expected_mod_revision,
-                                      {{"request_delete_range", {{"key", b64(key)}}}});
+                                      {{"request_delete_range", {{"key", etcd_base64(key)}}}});
 }
 
 std::expected<int64_t, std::string> etcd_client::revision() {
-  auto r = impl_->call("/v3/kv/range", {{"key", b64("/")}, {"count_only", true}});
+  auto r = impl_->call("/v3/kv/range", {{"key", etcd_base64("/")}, {"count_only", true}});
   if (!r) return std::unexpected(r.error());
   return as_int((*r)["header"], "revision");
 }

@@ -3,6 +3,7 @@
 #include "broker/cluster/etcd_client.h"
 #include "broker/cluster/cluster_agent.h"
 #include "broker/cluster/etcd_metadata_store.h"
+#include "broker/cluster/etcd_watch.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -202,6 +204,38 @@ TEST_F(EtcdTest, ReportedRefusalEndsOnlyTheReportedProcessSession) {
     ended = lease() != first_lease;
   }
   EXPECT_TRUE(ended);
+}
+
+TEST_F(EtcdTest, WatchSignalsChangesUnderItsPrefixOnly) {
+  std::atomic<int> signals{0};
+  auto wait_for = [](auto done) {
+    for (int i = 0; i < 100 && !done(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  };
+  // Stopped (destroyed) with its stream open at the end of the test.
+  etcd_watch watch(endpoint_, "/tern-watch/", [&] { ++signals; });
+  ASSERT_TRUE(wait_for([&] { return watch.streams() == 1; }));
+  const int at_start = signals.load();
+  EXPECT_EQ(at_start, 1);  // a new stream signals, for what changed while none was open
+
+  ASSERT_TRUE(client_->put("/tern-watch-other", "outside the prefix"));
+  ASSERT_TRUE(client_->put("/tern-watch/a", "inside"));
+  ASSERT_TRUE(wait_for([&] { return signals.load() > at_start; }));
+  // Events come in revision order: had the outside key counted, it would have come first.
+  EXPECT_EQ(signals.load(), at_start + 1);
+  ASSERT_TRUE(client_->remove("/tern-watch/a"));
+  EXPECT_TRUE(wait_for([&] { return signals.load() == at_start + 2; }));
+}
+
+TEST(EtcdWatch, UnreachableEtcdKeepsRetryingAndStopsWhenAsked) {
+  std::atomic<int> signals{0};
+  {
+    etcd_watch watch("127.0.0.1:" + std::to_string(free_port()), "/x/", [&] { ++signals; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // a retry or two
+    EXPECT_EQ(watch.streams(), 0);
+  }
+  EXPECT_EQ(signals.load(), 0);
 }
 
 TEST(EtcdClient, UnreachableEndpointsAreAnErrorNotAHang) {
