@@ -269,7 +269,7 @@ class JoiningBrokerTest(unittest.TestCase):
         cluster = TernCluster(2)
         self.addCleanup(cluster.stop)
         cluster.add_broker(3)
-        # Broker 1 may not have polled etcd since broker 3 registered; it reads etcd again
+        # Broker 1 may not have applied broker 3's registration yet; it reads etcd again
         # rather than refusing a replication factor of 3.
         create(cluster.brokers[1].bootstrap, "joined", rf=3)
         replicas = partition_info(cluster.brokers[1].bootstrap, "joined")[0][1]
@@ -300,7 +300,7 @@ class RebalanceTest(unittest.TestCase):
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, json.loads(r.read())
 
-        # Broker 1 learns of broker 3 a poll interval after it registered.
+        # Broker 1 learns of broker 3 a moment after it registered.
         status, before = wait_until(lambda: (lambda r: r if "3" in r[1]["replicas_per_broker"]
                                              else None)(call("GET")), 10,
                                     "broker 1 sees broker 3")
@@ -317,7 +317,7 @@ class RebalanceTest(unittest.TestCase):
             return doc if doc["balanced"] else None
         after = wait_until(balanced, 60, "the moves finish")
         self.assertEqual(after["replicas_per_broker"], {"1": 4, "2": 4, "3": 4})
-        # The broker answering Metadata may apply the finished moves a poll interval later.
+        # The broker answering Metadata may apply the finished moves a moment later.
         info = wait_until(lambda: (lambda i: i if all(len(r) == 2 for _, r, _ in i.values())
                                    else None)(partition_info(cluster.bootstrap, "spread")),
                           10, "metadata shows the finished moves")

@@ -427,7 +427,7 @@ class ReassignmentTest(unittest.TestCase):
         progress = wait_until(drained, 90, "broker 2 drained")
         drain_seconds = time.monotonic() - drain_started
         # Broker 3 answered "drained"; the broker answering Metadata may apply the finished
-        # moves a poll interval later.
+        # moves a moment later.
         info = wait_until(lambda: (lambda i: i if all(2 not in r for _, r, _ in i.values())
                                    else None)(partition_info(cluster.bootstrap, topic)),
                           10, "metadata shows the drained broker gone from every partition")

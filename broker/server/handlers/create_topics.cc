@@ -73,7 +73,7 @@ handler_result create_topics(request_context& cx, protocol::struct_value& req) {
         b.topics().create(name, partitions, replication, configs, validate_only, assignment);
     if (result.error == error_code::invalid_replication_factor && b.replicas() != nullptr) {
       // Cluster mode: a broker that registered a moment ago may not be in this broker's view
-      // yet (it polls etcd); count again from a view read now before refusing.
+      // yet (it follows etcd a moment behind); count again from a view read now.
       co_await b.replicas()->await_fresh_view();
       result = b.topics().create(name, partitions, replication, configs, validate_only, assignment);
     }

@@ -101,8 +101,8 @@ handler_result metadata(request_context& cx, protocol::struct_value& req) {
       req["allow_auto_topic_creation"].as_bool() && b.config().auto_create_topics;
   if (b.replicas() != nullptr && !all_known(b, req)) {
     // Cluster mode: a topic just created through another broker may not have reached this
-    // broker's view yet (it polls etcd); a client told "unknown" would wait a second or more
-    // before asking again, so read etcd once before answering.
+    // broker's view yet (it follows etcd a moment behind); a client told "unknown" would wait a
+    // second or more before asking again, so read etcd once before answering.
     co_await b.replicas()->await_fresh_view();
   }
   for (const auto& item : req.array("topics")) {
