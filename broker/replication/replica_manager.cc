@@ -521,7 +521,7 @@ asio::awaitable<void> replica_manager::fetch_loop(int32_t leader) {
         }
         const auto records = p["records"].as_records().view();
         if (!records.empty()) {
-          auto appended = r->log->append_replicated(records, now);
+          auto appended = r->log->append_replicated(records, now, settings_.follower_writes);
           if (appended.error != error_code::none) {
             spdlog::error("{}-{}: cannot append replicated batches: {}", topic, r->ref.partition,
                           appended.message);

@@ -31,6 +31,7 @@ struct replica_settings {
   int64_t replica_fetch_max_bytes = 1048576;            // per partition
   int64_t replica_fetch_response_max_bytes = 10485760;  // per request
   int64_t replica_socket_timeout_ms = 30000;
+  storage::write_mode follower_writes = storage::write_mode::direct;
 };
 
 struct follower_progress {

@@ -192,6 +192,8 @@ std::expected<void, std::string> broker::join_cluster(const std::string& endpoin
   r.replica_fetch_max_bytes = k.replica_fetch_max_bytes;
   r.replica_fetch_response_max_bytes = k.replica_fetch_response_max_bytes;
   r.replica_socket_timeout_ms = k.replica_socket_timeout_ms;
+  r.follower_writes =
+      k.replica_direct_io ? storage::write_mode::direct : storage::write_mode::buffered;
   replication::replica_hooks hooks;
   hooks.open = [this](const cluster::topic_info& t, int32_t p) -> storage::log* {
     auto l = logs_->open_log({t.name, p},

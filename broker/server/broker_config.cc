@@ -54,6 +54,7 @@ const std::map<std::string, std::string>& known_broker_keys() {
         {"replica.fetch.max.bytes", "1048576"},
         {"replica.fetch.response.max.bytes", "10485760"},
         {"replica.socket.timeout.ms", "30000"},
+        {"replica.direct.io.enable", "true"},
         {"offsets.topic.replication.factor", "3"},
         {"log.level", "info"},
         {"log.format", "text"},
@@ -178,6 +179,7 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
     TERN_TRY(fetch_max, raw.get_int("replica.fetch.max.bytes", 1048576));
     TERN_TRY(response_max, raw.get_int("replica.fetch.response.max.bytes", 10485760));
     TERN_TRY(socket_timeout, raw.get_int("replica.socket.timeout.ms", 30000));
+    TERN_TRY(direct_io, raw.get_bool("replica.direct.io.enable", true));
     TERN_TRY(offsets_rf, raw.get_int("offsets.topic.replication.factor", 3));
     if (*session < 2000)
       return std::unexpected("broker.session.timeout.ms must be at least 2000 (etcd leases)");
@@ -203,6 +205,7 @@ std::expected<broker_config, std::string> load_broker_config(const config_map& r
     k.replica_fetch_max_bytes = *fetch_max;
     k.replica_fetch_response_max_bytes = *response_max;
     k.replica_socket_timeout_ms = *socket_timeout;
+    k.replica_direct_io = *direct_io;
     k.offsets_topic_replication_factor = static_cast<int16_t>(*offsets_rf);
   }
 #undef TERN_TRY

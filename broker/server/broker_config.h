@@ -28,6 +28,7 @@ struct cluster_config {
   int64_t replica_fetch_max_bytes = 1048576;
   int64_t replica_fetch_response_max_bytes = 10485760;
   int64_t replica_socket_timeout_ms = 30000;
+  bool replica_direct_io = true;  // replica.direct.io.enable
   int16_t offsets_topic_replication_factor = 3;
 };
 

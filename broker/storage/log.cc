@@ -159,6 +159,7 @@ std::expected<void, std::string> log::roll(int64_t now_ms) {
   (void)now_ms;
   if (active().empty()) return {};
   const int64_t base = log_end_offset();
+  active().seal();
   write_producer_snapshot(base);
   auto seg = segment::create(dir_, base, config_.index_interval_bytes);
   if (!seg) return std::unexpected(seg.error());
@@ -253,7 +254,15 @@ log::append_result log::append(std::span<char> records, int32_t leader_epoch, in
   return result;
 }
 
-log::append_result log::append_replicated(std::string_view records, int64_t now_ms) {
+bool log::run_must_end(uint64_t run_bytes, const batch_header& next) const {
+  const segment& a = active();
+  if (a.size() + run_bytes + next.total_size() > static_cast<uint64_t>(config_.segment_bytes))
+    return true;
+  return next.last_offset() - a.base_offset() > INT32_MAX;
+}
+
+log::append_result log::append_replicated(std::string_view records, int64_t now_ms,
+                                          write_mode mode) {
   std::vector<std::pair<size_t, batch_header>> batches;
   size_t pos = 0;
   int64_t expected = log_end_offset();
@@ -284,16 +293,28 @@ log::append_result log::append_replicated(std::string_view records, int64_t now_
   append_result result;
   if (batches.empty()) return result;
   result.base_offset = batches.front().second.base_offset;
-  for (const auto& [at, h] : batches) {
-    if (should_roll(h.total_size(), now_ms, h.last_offset())) {
+  // Batches that go to one segment are written together: one write per fetched partition.
+  std::vector<batch_header> run;
+  for (size_t i = 0; i < batches.size();) {
+    if (should_roll(batches[i].second.total_size(), now_ms, batches[i].second.last_offset())) {
       if (auto r = roll(now_ms); !r) return refuse(error_code::unknown_server_error, r.error());
     }
-    epochs_.assign(h.partition_leader_epoch, h.base_offset);
-    if (auto w = active().append(std::string_view(records.data() + at, h.total_size()), h); !w) {
+    const size_t start = batches[i].first;
+    uint64_t run_bytes = 0;
+    run.clear();
+    do {
+      const batch_header& h = batches[i].second;
+      epochs_.assign(h.partition_leader_epoch, h.base_offset);
+      run.push_back(h);
+      run_bytes += h.total_size();
+      ++i;
+    } while (i < batches.size() && !run_must_end(run_bytes, batches[i].second));
+    const std::string_view bytes(records.data() + start, run_bytes);
+    if (auto w = active().append_run(bytes, run, mode); !w) {
       spdlog::error("{}: replicated append failed: {}", dir_, w.error());
       return refuse(error_code::unknown_server_error, w.error());
     }
-    producers_.record(h);
+    for (const batch_header& h : run) producers_.record(h);
   }
   result.records = static_cast<size_t>(record_count);
   unflushed_messages_ += record_count;

@@ -44,7 +44,8 @@ class log {
 
   // A follower's append of batches fetched from the leader: offsets and leader epochs are kept
   // as the leader assigned them; each batch is checked by CRC and must not go back in offsets.
-  append_result append_replicated(std::string_view records, int64_t now_ms);
+  // `mode` direct keeps them out of the page cache (see direct_appender.h).
+  append_result append_replicated(std::string_view records, int64_t now_ms, write_mode mode);
 
   // Removes every batch at or after `offset` (a follower's divergent tail).
   std::expected<void, std::string> truncate_to(int64_t offset);
@@ -109,6 +110,8 @@ class log {
   void delete_segment(int64_t base_offset);
   void delete_snapshots_after(int64_t offset);
   bool should_roll(size_t incoming_bytes, int64_t now_ms, int64_t last_offset) const;
+  // Whether `next` cannot join the `run_bytes` about to be appended to the active segment.
+  bool run_must_end(uint64_t run_bytes, const protocol::batch_header& next) const;
 
   std::string dir_;
   topic_config config_;

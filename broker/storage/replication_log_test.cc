@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "broker/protocol/record_batch.h"
 #include "broker/protocol/record_batch_builder.h"
+#include "broker/storage/direct_appender.h"
 #include "broker/storage/leader_epoch_cache.h"
 #include "broker/storage/log.h"
 #include "common/file_util.h"
@@ -40,6 +43,23 @@ class ReplicationLogTest : public ::testing::Test {
     protocol::record_batch_builder b(1'000'000);
     for (int i = 0; i < n; ++i) b.add("k" + std::to_string(first + i), "v" + std::to_string(i));
     return b.build();
+  }
+
+  // Whether direct appends happen here at all (tmpfs may refuse them).
+  bool direct_io_here() {
+    const fs::path probe = dir_ / "probe";
+    { std::ofstream create(probe); }
+    auto a = direct_appender::open(probe.string());
+    fs::remove(probe);
+    return a.has_value();
+  }
+
+  // Each .log file of a log directory, with its length on disk.
+  static std::map<std::string, uint64_t> log_file_lengths(const fs::path& dir) {
+    std::map<std::string, uint64_t> out;
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".log") out[e.path().filename().string()] = e.file_size();
+    return out;
   }
 
   // The batches of `l` from `offset`, as bytes, the way a leader sends them.
@@ -90,13 +110,14 @@ TEST_F(ReplicationLogTest, FollowerKeepsTheLeadersOffsetsAndEpochs) {
   std::string b1 = batch(0, 3), b2 = batch(3, 2);
   ASSERT_EQ(leader->append(b1, 4, 1).error, error_code::none);
   ASSERT_EQ(leader->append(b2, 6, 1).error, error_code::none);
-  auto r = follower->append_replicated(batches_from(*leader, 0), 1);
+  auto r = follower->append_replicated(batches_from(*leader, 0), 1, write_mode::direct);
   ASSERT_EQ(r.error, error_code::none) << r.message;
   EXPECT_EQ(follower->log_end_offset(), 5);
   EXPECT_EQ(follower->epochs().entries(), leader->epochs().entries());
   EXPECT_EQ(batches_from(*follower, 0), batches_from(*leader, 0));
   // Sending the same batches again would go back in offsets: refused, nothing appended.
-  EXPECT_NE(follower->append_replicated(batches_from(*leader, 0), 1).error, error_code::none);
+  EXPECT_NE(follower->append_replicated(batches_from(*leader, 0), 1, write_mode::direct).error,
+            error_code::none);
   EXPECT_EQ(follower->log_end_offset(), 5);
 }
 
@@ -107,11 +128,12 @@ TEST_F(ReplicationLogTest, CorruptReplicatedBatchIsRefused) {
   ASSERT_EQ(leader->append(b, 0, 1).error, error_code::none);
   std::string bytes = batches_from(*leader, 0);
   bytes[bytes.size() - 2] ^= 0x55;
-  EXPECT_EQ(follower->append_replicated(bytes, 1).error, error_code::corrupt_message);
+  EXPECT_EQ(follower->append_replicated(bytes, 1, write_mode::direct).error,
+            error_code::corrupt_message);
   EXPECT_EQ(follower->log_end_offset(), 0);
   // A batch cut short at the end of a fetch response is left for the next fetch.
   std::string whole = batches_from(*leader, 0);
-  auto r = follower->append_replicated(whole.substr(0, whole.size() - 5), 1);
+  auto r = follower->append_replicated(whole.substr(0, whole.size() - 5), 1, write_mode::direct);
   EXPECT_EQ(r.error, error_code::none);
   EXPECT_EQ(follower->log_end_offset(), 0);
 }
@@ -145,6 +167,89 @@ TEST_F(ReplicationLogTest, ResetStartsEmptyAtTheLeadersLogStart) {
   EXPECT_EQ(l->log_start_offset(), 1000);
   EXPECT_EQ(l->log_end_offset(), 1000);
   EXPECT_TRUE(l->epochs().entries().empty());
+}
+
+TEST_F(ReplicationLogTest, DirectFollowerFollowsLeadsAndFollowsAgain) {
+  auto leader = open("leader");
+  auto follower = open("follower");
+  for (int i = 0; i < 30; ++i) {
+    std::string b = batch(i * 4, 4);
+    ASSERT_EQ(leader->append(b, 1, 1).error, error_code::none);
+  }
+  // Fetch responses cut at 700 bytes, the last batch of each left for the next.
+  auto catch_up = [&] {
+    while (follower->log_end_offset() < leader->log_end_offset()) {
+      const std::string fetched = batches_from(*leader, follower->log_end_offset()).substr(0, 700);
+      auto r = follower->append_replicated(fetched, 1, write_mode::direct);
+      ASSERT_EQ(r.error, error_code::none) << r.message;
+      ASSERT_GT(r.records, 0u);
+    }
+  };
+  catch_up();
+  EXPECT_EQ(batches_from(*follower, 0), batches_from(*leader, 0));
+  EXPECT_EQ(follower->segment_count(), leader->segment_count());
+  // Leading: a buffered append goes on where the direct ones ended.
+  std::string own = batch(500, 3);
+  EXPECT_EQ(follower->append(own, 2, 1).base_offset, 120);
+  // Following again, after truncating its own tail.
+  ASSERT_TRUE(follower->truncate_to(100));
+  ASSERT_TRUE(leader->truncate_to(100));
+  for (int i = 0; i < 5; ++i) {
+    std::string b = batch(1000 + i * 2, 2);
+    ASSERT_EQ(leader->append(b, 3, 1).error, error_code::none);
+  }
+  catch_up();
+  EXPECT_EQ(batches_from(*follower, 0), batches_from(*leader, 0));
+  EXPECT_EQ(follower->epochs().entries(), leader->epochs().entries());
+  // Closed, every segment file ends with its last batch: no zeros past it.
+  leader.reset();
+  follower.reset();
+  EXPECT_EQ(log_file_lengths(dir_ / "follower"), log_file_lengths(dir_ / "leader"));
+  auto again = open("follower");
+  EXPECT_EQ(again->log_end_offset(), 110);
+}
+
+TEST_F(ReplicationLogTest, ZerosADirectAppendLeftAtACrashAreNotDamage) {
+  if (!direct_io_here()) GTEST_SKIP() << "no O_DIRECT in " << dir_;
+  auto leader = open("leader");
+  for (int i = 0; i < 3; ++i) {
+    std::string b = batch(i * 5, 5);
+    ASSERT_EQ(leader->append(b, 1, 1).error, error_code::none);
+  }
+  const std::string bytes = batches_from(*leader, 0);
+  std::vector<protocol::batch_header> headers;
+  for (size_t at = 0; at < bytes.size(); at += headers.back().total_size())
+    headers.push_back(*protocol::read_batch_header(std::string_view(bytes).substr(at)));
+  fs::create_directories(dir_ / "seg");
+  auto s = segment::create((dir_ / "seg").string(), 0, 4096);
+  ASSERT_TRUE(s) << s.error();
+  ASSERT_TRUE((*s)->append_run(bytes, headers, write_mode::direct));
+  const std::string name = segment::file_name(0, ".log");
+  // The files as a crash would leave them: padded to a whole block.
+  fs::copy(dir_ / "seg", dir_ / "crashed");
+  ASSERT_GT(fs::file_size(dir_ / "crashed" / name), bytes.size());
+  ASSERT_EQ(fs::file_size(dir_ / "crashed" / name) % direct_appender::kBlock, 0u);
+  recovery_report report;
+  auto crashed = segment::open((dir_ / "crashed").string(), 0, 4096, true, {}, report);
+  ASSERT_TRUE(crashed) << crashed.error();
+  EXPECT_EQ(report.truncated_bytes, 0u) << report.truncation_reason;
+  EXPECT_EQ((*crashed)->next_offset(), 15);
+  EXPECT_EQ(fs::file_size(dir_ / "crashed" / name), bytes.size());
+  // Anything else past the last batch is still damage.
+  fs::copy(dir_ / "seg", dir_ / "damaged");
+  {
+    std::fstream f(dir_ / "damaged" / name, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(bytes.size() + 10));
+    f.put('x');
+  }
+  recovery_report damage;
+  auto damaged = segment::open((dir_ / "damaged").string(), 0, 4096, true, {}, damage);
+  ASSERT_TRUE(damaged) << damaged.error();
+  EXPECT_GT(damage.truncated_bytes, 0u);
+  EXPECT_EQ((*damaged)->next_offset(), 15);
+  // Closed cleanly, the segment trims its own padding.
+  s->reset();
+  EXPECT_EQ(fs::file_size(dir_ / "seg" / name), bytes.size());
 }
 
 }  // namespace

@@ -3,8 +3,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+
+#include <spdlog/spdlog.h>
 
 #include "broker/storage/fsync_observer.h"
 
@@ -16,6 +19,17 @@ using protocol::batch_header;
 using protocol::kBatchHeaderSize;
 using protocol::kBatchLogOverhead;
 using protocol::read_batch_header;
+
+namespace {
+
+// Said once per process: every segment of a log directory would say the same.
+void note_no_direct_io(const std::string& why) {
+  static std::atomic<bool> said{false};
+  if (!said.exchange(true))
+    spdlog::info("{}; replicated batches are written through the page cache", why);
+}
+
+}  // namespace
 
 std::string segment::file_name(int64_t base_offset, const char* suffix) {
   char buf[40];
@@ -120,14 +134,22 @@ std::expected<void, std::string> segment::scan(
     if (on_batch) on_batch(*h);
     pos += h->total_size();
   }
+  if (pos < size_ && size_ - pos < direct_appender::kBlock) {
+    // A direct append's zeros after the last batch, left by a crash: not damage.
+    auto rest = pread_some(fd, pos, size_ - pos);
+    if (!rest) return std::unexpected(rest.error());
+    if (is_block_padding(*rest, size_)) {
+      if (auto t = truncate_file_to(pos); !t) return t;
+      return {};
+    }
+  }
   if (pos < size_) {
     char where[160];
     std::snprintf(where, sizeof where, "%s at byte %llu of %s", problem.c_str(),
                   static_cast<unsigned long long>(pos), file_name(base_offset_, ".log").c_str());
     report.truncated_bytes += size_ - pos;
     report.truncation_reason = where;
-    if (auto t = truncate_file(fd, pos); !t) return t;
-    size_ = pos;
+    if (auto t = truncate_file_to(pos); !t) return t;
     if (auto t = offsets_.truncate_from_position(pos); !t) return t;
     if (auto t = times_.truncate_from_offset(next_offset_); !t) return t;
   }
@@ -153,15 +175,73 @@ void segment::note_batch(const batch_header& h, uint64_t position, bool index) {
   next_offset_ = h.last_offset() + 1;
 }
 
+segment::~segment() {
+  seal();
+}
+
 std::expected<void, std::string> segment::append(std::string_view batch, const batch_header& h) {
-  if (auto w = pwrite_all(file_->get(), batch, size_); !w) {
+  return append_run(batch, std::span(&h, 1), write_mode::buffered);
+}
+
+std::expected<void, std::string> segment::append_run(std::string_view bytes,
+                                                     std::span<const batch_header> headers,
+                                                     write_mode mode) {
+  std::expected<void, std::string> w;
+  if (mode == write_mode::direct && !direct_refused_) {
+    w = write_direct(bytes);
+  } else {
+    if (direct_) direct_->forget_tail();
+    w = pwrite_all(file_->get(), bytes, size_);
+  }
+  if (!w) {
     // Leave no partial batch behind: the file must end at a batch boundary.
-    (void)truncate_file(file_->get(), size_);
+    (void)truncate_file_to(size_);
     return std::unexpected(file_name(base_offset_, ".log") + ": " + w.error());
   }
-  note_batch(h, size_, true);
-  size_ += batch.size();
+  uint64_t position = size_;
+  for (const batch_header& h : headers) {
+    note_batch(h, position, true);
+    position += h.total_size();
+  }
+  size_ += bytes.size();
   return {};
+}
+
+std::expected<void, std::string> segment::write_direct(std::string_view bytes) {
+  const std::string path = dir_ + "/" + file_name(base_offset_, ".log");
+  if (!direct_) {
+    auto opened = direct_appender::open(path);
+    if (!opened && opened.error().unsupported) {
+      note_no_direct_io(opened.error().message);
+      direct_refused_ = true;
+      return pwrite_all(file_->get(), bytes, size_);
+    }
+    if (!opened) return std::unexpected(opened.error().message);
+    direct_.emplace(std::move(*opened));
+  }
+  padded_ = true;
+  auto w = direct_->append(bytes, size_, file_->get());
+  if (!w && w.error().unsupported) {
+    note_no_direct_io(w.error().message);
+    direct_refused_ = true;
+    direct_.reset();
+    return pwrite_all(file_->get(), bytes, size_);
+  }
+  if (!w) return std::unexpected(w.error().message);
+  return {};
+}
+
+std::expected<void, std::string> segment::truncate_file_to(uint64_t size) {
+  if (auto t = truncate_file(file_->get(), size); !t) return t;
+  size_ = size;
+  padded_ = false;
+  if (direct_) direct_->forget_tail();
+  return {};
+}
+
+void segment::seal() {
+  direct_.reset();
+  if (padded_) (void)truncate_file_to(size_);
 }
 
 std::expected<std::optional<batch_header>, std::string> segment::header_at(
@@ -217,8 +297,7 @@ std::expected<void, std::string> segment::truncate_to(int64_t offset) {
   if (!at) return std::unexpected(at.error());
   if (!*at) return {};
   const uint64_t pos = (*at)->position;
-  if (auto t = truncate_file(file_->get(), pos); !t) return t;
-  size_ = pos;
+  if (auto t = truncate_file_to(pos); !t) return t;
   if (auto t = offsets_.truncate_from_position(pos); !t) return t;
   if (auto t = times_.truncate_from_offset((*at)->header.base_offset); !t) return t;
   // Recompute what the tail determined.

@@ -7,9 +7,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "broker/protocol/record_batch.h"
+#include "broker/storage/direct_appender.h"
 #include "broker/storage/segment_index.h"
 #include "common/shared_fd.h"
 
@@ -22,6 +24,10 @@ struct recovery_report {
   bool rebuilt_offset_index = false;
   bool rebuilt_time_index = false;
 };
+
+// How an append reaches the disk: through the page cache (what a leader writes is read again
+// at once, by followers and consumers) or around it (see direct_appender.h).
+enum class write_mode { buffered, direct };
 
 class segment {
  public:
@@ -49,9 +55,18 @@ class segment {
   std::optional<int64_t> rolling_timestamp() const { return rolling_timestamp_; }
   const std::shared_ptr<const shared_fd>& file() const { return file_; }
 
+  ~segment();
+
   // Appends one batch whose offsets are already assigned.
   std::expected<void, std::string> append(std::string_view batch,
                                           const protocol::batch_header& header);
+  // Appends batches that lie back to back in `bytes`, one header each, in one write. A direct
+  // write the file system refuses is made buffered instead, for this and later appends.
+  std::expected<void, std::string> append_run(std::string_view bytes,
+                                              std::span<const protocol::batch_header> headers,
+                                              write_mode mode);
+  // No more appends: drops the direct appender and the zeros it may have left past the end.
+  void seal();
 
   struct batch_location {
     uint64_t position;
@@ -80,6 +95,8 @@ class segment {
       const std::function<void(const protocol::batch_header&)>& on_batch, recovery_report& report,
       bool rebuild_indexes);
   void note_batch(const protocol::batch_header& h, uint64_t position, bool index);
+  std::expected<void, std::string> write_direct(std::string_view bytes);
+  std::expected<void, std::string> truncate_file_to(uint64_t size);
 
   std::string dir_;
   int64_t base_offset_;
@@ -94,6 +111,9 @@ class segment {
   std::optional<int64_t> rolling_timestamp_;
   uint64_t bytes_since_offset_entry_ = 0;
   uint64_t bytes_since_time_entry_ = 0;
+  std::optional<direct_appender> direct_;
+  bool direct_refused_ = false;  // the file system does not do O_DIRECT
+  bool padded_ = false;          // the file may hold zeros past size_ (a direct append's)
 };
 
 }  // namespace tern::storage
