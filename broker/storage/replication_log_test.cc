@@ -1,6 +1,8 @@
 // What replication needs from a partition log: the leader epoch checkpoint, a follower's
 // append of the leader's batches as they are, and truncation of a divergent tail.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -39,9 +41,11 @@ class ReplicationLogTest : public ::testing::Test {
     return l ? std::move(*l) : nullptr;
   }
 
-  static std::string batch(int first, int n) {
+  static std::string batch(int first, int n, size_t value_bytes = 0) {
     protocol::record_batch_builder b(1'000'000);
-    for (int i = 0; i < n; ++i) b.add("k" + std::to_string(first + i), "v" + std::to_string(i));
+    for (int i = 0; i < n; ++i)
+      b.add("k" + std::to_string(first + i),
+            "v" + std::to_string(i) + std::string(value_bytes, 'v'));
     return b.build();
   }
 
@@ -60,6 +64,22 @@ class ReplicationLogTest : public ::testing::Test {
     for (const auto& e : fs::directory_iterator(dir))
       if (e.path().extension() == ".log") out[e.path().filename().string()] = e.file_size();
     return out;
+  }
+
+  // How many pages of the .log files of a log directory are in the page cache.
+  static size_t cached_log_pages(const fs::path& dir) {
+    size_t cached = 0;
+    for (const auto& [name, length] : log_file_lengths(dir)) {
+      if (length == 0) continue;
+      const int fd = ::open((dir / name).c_str(), O_RDONLY | O_CLOEXEC);
+      void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
+      std::vector<unsigned char> resident((length + 4095) / 4096);
+      if (map != MAP_FAILED && ::mincore(map, length, resident.data()) == 0)
+        for (unsigned char r : resident) cached += r & 1;
+      if (map != MAP_FAILED) ::munmap(map, length);
+      ::close(fd);
+    }
+    return cached;
   }
 
   // The batches of `l` from `offset`, as bytes, the way a leader sends them.
@@ -170,22 +190,32 @@ TEST_F(ReplicationLogTest, ResetStartsEmptyAtTheLeadersLogStart) {
 }
 
 TEST_F(ReplicationLogTest, DirectFollowerFollowsLeadsAndFollowsAgain) {
+  // Batches of about 40 KiB, segments of five or six: fetches of three are written direct,
+  // fetches of one through the page cache.
+  config_.segment_bytes = 256 * 1024;
+  config_.index_interval_bytes = 16 * 1024;
   auto leader = open("leader");
   auto follower = open("follower");
   for (int i = 0; i < 30; ++i) {
-    std::string b = batch(i * 4, 4);
+    std::string b = batch(i * 4, 4, 10'000);
     ASSERT_EQ(leader->append(b, 1, 1).error, error_code::none);
   }
-  // Fetch responses cut at 700 bytes, the last batch of each left for the next.
+  // Fetch responses cut at 130 KiB (or 45 KiB), the last batch of each left for the next.
+  size_t fetch_bytes = 130 * 1024;
   auto catch_up = [&] {
     while (follower->log_end_offset() < leader->log_end_offset()) {
-      const std::string fetched = batches_from(*leader, follower->log_end_offset()).substr(0, 700);
+      fetch_bytes = fetch_bytes == 130 * 1024 ? 45 * 1024 : 130 * 1024;
+      const std::string fetched =
+          batches_from(*leader, follower->log_end_offset()).substr(0, fetch_bytes);
       auto r = follower->append_replicated(fetched, 1, write_mode::direct);
       ASSERT_EQ(r.error, error_code::none) << r.message;
       ASSERT_GT(r.records, 0u);
     }
   };
   catch_up();
+  // Before anything reads them back: the direct writes left no pages in the cache.
+  if (direct_io_here())
+    EXPECT_LT(cached_log_pages(dir_ / "follower"), cached_log_pages(dir_ / "leader") / 2);
   EXPECT_EQ(batches_from(*follower, 0), batches_from(*leader, 0));
   EXPECT_EQ(follower->segment_count(), leader->segment_count());
   // Leading: a buffered append goes on where the direct ones ended.
@@ -195,7 +225,7 @@ TEST_F(ReplicationLogTest, DirectFollowerFollowsLeadsAndFollowsAgain) {
   ASSERT_TRUE(follower->truncate_to(100));
   ASSERT_TRUE(leader->truncate_to(100));
   for (int i = 0; i < 5; ++i) {
-    std::string b = batch(1000 + i * 2, 2);
+    std::string b = batch(1000 + i * 2, 2, 15'000);
     ASSERT_EQ(leader->append(b, 3, 1).error, error_code::none);
   }
   catch_up();
@@ -211,9 +241,10 @@ TEST_F(ReplicationLogTest, DirectFollowerFollowsLeadsAndFollowsAgain) {
 
 TEST_F(ReplicationLogTest, ZerosADirectAppendLeftAtACrashAreNotDamage) {
   if (!direct_io_here()) GTEST_SKIP() << "no O_DIRECT in " << dir_;
+  config_.segment_bytes = 1024 * 1024;
   auto leader = open("leader");
   for (int i = 0; i < 3; ++i) {
-    std::string b = batch(i * 5, 5);
+    std::string b = batch(i * 5, 5, 10'000);  // 150 KiB in all: a direct append
     ASSERT_EQ(leader->append(b, 1, 1).error, error_code::none);
   }
   const std::string bytes = batches_from(*leader, 0);

@@ -187,7 +187,8 @@ std::expected<void, std::string> segment::append_run(std::string_view bytes,
                                                      std::span<const batch_header> headers,
                                                      write_mode mode) {
   std::expected<void, std::string> w;
-  if (mode == write_mode::direct && !direct_refused_) {
+  if (mode == write_mode::direct && !direct_refused_ &&
+      bytes.size() >= direct_appender::kMinBytes) {
     w = write_direct(bytes);
   } else {
     if (direct_) direct_->forget_tail();

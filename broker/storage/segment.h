@@ -60,8 +60,9 @@ class segment {
   // Appends one batch whose offsets are already assigned.
   std::expected<void, std::string> append(std::string_view batch,
                                           const protocol::batch_header& header);
-  // Appends batches that lie back to back in `bytes`, one header each, in one write. A direct
-  // write the file system refuses is made buffered instead, for this and later appends.
+  // Appends batches that lie back to back in `bytes`, one header each, in one write. Direct
+  // writes are made for runs of direct_appender::kMinBytes or more; one the file system
+  // refuses is made buffered instead, for this and later appends.
   std::expected<void, std::string> append_run(std::string_view bytes,
                                               std::span<const protocol::batch_header> headers,
                                               write_mode mode);
