@@ -190,21 +190,24 @@ TEST_F(ReplicationLogTest, ResetStartsEmptyAtTheLeadersLogStart) {
 }
 
 TEST_F(ReplicationLogTest, DirectFollowerFollowsLeadsAndFollowsAgain) {
-  // Batches of about 40 KiB, segments of five or six: fetches of three are written direct,
-  // fetches of one through the page cache.
-  config_.segment_bytes = 256 * 1024;
-  config_.index_interval_bytes = 16 * 1024;
+  // Batches of 0.4 times the direct threshold, segments of about fifteen: fetches of three are
+  // written direct, fetches of one (or less than three before a roll) through the page cache.
+  const size_t unit = direct_appender::kMinBytes / 10;
+  config_.segment_bytes = static_cast<int64_t>(6 * direct_appender::kMinBytes);
+  config_.index_interval_bytes = static_cast<int64_t>(unit);
   auto leader = open("leader");
   auto follower = open("follower");
   for (int i = 0; i < 30; ++i) {
-    std::string b = batch(i * 4, 4, 10'000);
+    std::string b = batch(i * 4, 4, unit);
     ASSERT_EQ(leader->append(b, 1, 1).error, error_code::none);
   }
-  // Fetch responses cut at 130 KiB (or 45 KiB), the last batch of each left for the next.
-  size_t fetch_bytes = 130 * 1024;
+  // Fetch responses cut after three batches or after one, the rest left for the next.
+  const size_t three = direct_appender::kMinBytes * 13 / 10,
+               one = direct_appender::kMinBytes * 6 / 10;
+  size_t fetch_bytes = three;
   auto catch_up = [&] {
     while (follower->log_end_offset() < leader->log_end_offset()) {
-      fetch_bytes = fetch_bytes == 130 * 1024 ? 45 * 1024 : 130 * 1024;
+      fetch_bytes = fetch_bytes == three ? one : three;
       const std::string fetched =
           batches_from(*leader, follower->log_end_offset()).substr(0, fetch_bytes);
       auto r = follower->append_replicated(fetched, 1, write_mode::direct);
@@ -225,7 +228,7 @@ TEST_F(ReplicationLogTest, DirectFollowerFollowsLeadsAndFollowsAgain) {
   ASSERT_TRUE(follower->truncate_to(100));
   ASSERT_TRUE(leader->truncate_to(100));
   for (int i = 0; i < 5; ++i) {
-    std::string b = batch(1000 + i * 2, 2, 15'000);
+    std::string b = batch(1000 + i * 2, 2, 2 * unit);
     ASSERT_EQ(leader->append(b, 3, 1).error, error_code::none);
   }
   catch_up();
@@ -241,10 +244,11 @@ TEST_F(ReplicationLogTest, DirectFollowerFollowsLeadsAndFollowsAgain) {
 
 TEST_F(ReplicationLogTest, ZerosADirectAppendLeftAtACrashAreNotDamage) {
   if (!direct_io_here()) GTEST_SKIP() << "no O_DIRECT in " << dir_;
-  config_.segment_bytes = 1024 * 1024;
+  config_.segment_bytes = static_cast<int64_t>(4 * direct_appender::kMinBytes);
   auto leader = open("leader");
   for (int i = 0; i < 3; ++i) {
-    std::string b = batch(i * 5, 5, 10'000);  // 150 KiB in all: a direct append
+    // 1.5 times the direct threshold in all: one direct append.
+    std::string b = batch(i * 5, 5, direct_appender::kMinBytes / 10);
     ASSERT_EQ(leader->append(b, 1, 1).error, error_code::none);
   }
   const std::string bytes = batches_from(*leader, 0);
