@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <utility>
 
 #include "common/file_util.h"
 
@@ -46,30 +45,14 @@ std::expected<direct_appender, direct_appender::failure> direct_appender::open(
   return direct_appender(fd);
 }
 
-direct_appender::direct_appender(int fd) : fd_(fd), tail_(aligned_block_buffer(kBlock)) {}
-
-direct_appender::direct_appender(direct_appender&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), tail_(std::move(o.tail_)), tail_end_(o.tail_end_) {}
-
-direct_appender& direct_appender::operator=(direct_appender&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-    tail_ = std::move(o.tail_);
-    tail_end_ = o.tail_end_;
-  }
-  return *this;
-}
-
-direct_appender::~direct_appender() {
-  if (fd_ >= 0) ::close(fd_);
-}
+direct_appender::direct_appender(int fd)
+    : fd_(std::make_unique<shared_fd>(fd)), tail_(aligned_block_buffer(kBlock)) {}
 
 std::expected<void, direct_appender::failure> direct_appender::write_blocks(const char* data,
                                                                             size_t size,
                                                                             uint64_t at) {
   while (size > 0) {
-    const ssize_t n = ::pwrite(fd_, data, size, static_cast<off_t>(at));
+    const ssize_t n = ::pwrite(fd_->get(), data, size, static_cast<off_t>(at));
     if (n < 0) {
       const int err = errno;
       if (err == EINTR) continue;

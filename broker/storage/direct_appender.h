@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/shared_fd.h"
+
 namespace tern::storage {
 
 class direct_appender {
@@ -37,10 +39,6 @@ class direct_appender {
   // Opens `path` (which exists) a second time, for direct writes.
   static std::expected<direct_appender, failure> open(const std::string& path);
 
-  direct_appender(direct_appender&&) noexcept;
-  direct_appender& operator=(direct_appender&&) noexcept;
-  ~direct_appender();
-
   // Writes `data` at `end`, the segment's size. `buffered_fd` is read for the bytes of the
   // partial block before `end` when this appender did not write them itself.
   std::expected<void, failure> append(std::string_view data, uint64_t end, int buffered_fd);
@@ -57,7 +55,7 @@ class direct_appender {
   explicit direct_appender(int fd);
   std::expected<void, failure> write_blocks(const char* data, size_t size, uint64_t at);
 
-  int fd_ = -1;
+  std::unique_ptr<shared_fd> fd_;
   std::unique_ptr<char, free_deleter> tail_;  // the bytes of the block holding tail_end_
   uint64_t tail_end_ = kNoTail;
 };

@@ -146,10 +146,12 @@ void log::write_producer_snapshot(int64_t offset) const {
     spdlog::warn("{}: cannot write producer snapshot: {}", dir_, w.error());
 }
 
-bool log::should_roll(size_t incoming_bytes, int64_t now_ms, int64_t last_offset) const {
+bool log::should_roll(size_t incoming_bytes, int64_t now_ms, int64_t last_offset,
+                      uint64_t pending_bytes) const {
   const segment& a = active();
-  if (a.empty()) return false;
-  if (a.size() + incoming_bytes > static_cast<uint64_t>(config_.segment_bytes)) return true;
+  if (a.empty() && pending_bytes == 0) return false;
+  if (a.size() + pending_bytes + incoming_bytes > static_cast<uint64_t>(config_.segment_bytes))
+    return true;
   if (last_offset - a.base_offset() > INT32_MAX) return true;  // relative offsets are int32
   if (a.rolling_timestamp() && now_ms - *a.rolling_timestamp() > config_.segment_ms) return true;
   return false;
@@ -254,13 +256,6 @@ log::append_result log::append(std::span<char> records, int32_t leader_epoch, in
   return result;
 }
 
-bool log::run_must_end(uint64_t run_bytes, const batch_header& next) const {
-  const segment& a = active();
-  if (a.size() + run_bytes + next.total_size() > static_cast<uint64_t>(config_.segment_bytes))
-    return true;
-  return next.last_offset() - a.base_offset() > INT32_MAX;
-}
-
 log::append_result log::append_replicated(std::string_view records, int64_t now_ms,
                                           write_mode mode) {
   std::vector<std::pair<size_t, batch_header>> batches;
@@ -308,7 +303,8 @@ log::append_result log::append_replicated(std::string_view records, int64_t now_
       run.push_back(h);
       run_bytes += h.total_size();
       ++i;
-    } while (i < batches.size() && !run_must_end(run_bytes, batches[i].second));
+    } while (i < batches.size() && !should_roll(batches[i].second.total_size(), now_ms,
+                                                batches[i].second.last_offset(), run_bytes));
     const std::string_view bytes(records.data() + start, run_bytes);
     if (auto w = active().append_run(bytes, run, mode); !w) {
       spdlog::error("{}: replicated append failed: {}", dir_, w.error());

@@ -109,9 +109,9 @@ class log {
   void write_producer_snapshot(int64_t offset) const;
   void delete_segment(int64_t base_offset);
   void delete_snapshots_after(int64_t offset);
-  bool should_roll(size_t incoming_bytes, int64_t now_ms, int64_t last_offset) const;
-  // Whether `next` cannot join the `run_bytes` about to be appended to the active segment.
-  bool run_must_end(uint64_t run_bytes, const protocol::batch_header& next) const;
+  // `pending_bytes` are about to be appended to the active segment ahead of the incoming ones.
+  bool should_roll(size_t incoming_bytes, int64_t now_ms, int64_t last_offset,
+                   uint64_t pending_bytes = 0) const;
 
   std::string dir_;
   topic_config config_;

@@ -186,18 +186,17 @@ std::expected<void, std::string> segment::append(std::string_view batch, const b
 std::expected<void, std::string> segment::append_run(std::string_view bytes,
                                                      std::span<const batch_header> headers,
                                                      write_mode mode) {
-  std::expected<void, std::string> w;
-  if (mode == write_mode::direct && !direct_refused_ &&
-      bytes.size() >= direct_appender::kMinBytes) {
+  std::optional<std::expected<void, std::string>> w;
+  if (mode == write_mode::direct && bytes.size() >= direct_appender::kMinBytes)
     w = write_direct(bytes);
-  } else {
+  if (!w) {
     if (direct_) direct_->forget_tail();
     w = pwrite_all(file_->get(), bytes, size_);
   }
-  if (!w) {
+  if (!*w) {
     // Leave no partial batch behind: the file must end at a batch boundary.
     (void)truncate_file_to(size_);
-    return std::unexpected(file_name(base_offset_, ".log") + ": " + w.error());
+    return std::unexpected(file_name(base_offset_, ".log") + ": " + w->error());
   }
   uint64_t position = size_;
   for (const batch_header& h : headers) {
@@ -208,14 +207,14 @@ std::expected<void, std::string> segment::append_run(std::string_view bytes,
   return {};
 }
 
-std::expected<void, std::string> segment::write_direct(std::string_view bytes) {
-  const std::string path = dir_ + "/" + file_name(base_offset_, ".log");
+std::optional<std::expected<void, std::string>> segment::write_direct(std::string_view bytes) {
+  if (direct_refused_) return std::nullopt;
   if (!direct_) {
-    auto opened = direct_appender::open(path);
+    auto opened = direct_appender::open(dir_ + "/" + file_name(base_offset_, ".log"));
     if (!opened && opened.error().unsupported) {
       note_no_direct_io(opened.error().message);
       direct_refused_ = true;
-      return pwrite_all(file_->get(), bytes, size_);
+      return std::nullopt;
     }
     if (!opened) return std::unexpected(opened.error().message);
     direct_.emplace(std::move(*opened));
@@ -226,10 +225,10 @@ std::expected<void, std::string> segment::write_direct(std::string_view bytes) {
     note_no_direct_io(w.error().message);
     direct_refused_ = true;
     direct_.reset();
-    return pwrite_all(file_->get(), bytes, size_);
+    return std::nullopt;
   }
   if (!w) return std::unexpected(w.error().message);
-  return {};
+  return std::expected<void, std::string>{};
 }
 
 std::expected<void, std::string> segment::truncate_file_to(uint64_t size) {

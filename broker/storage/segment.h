@@ -96,7 +96,8 @@ class segment {
       const std::function<void(const protocol::batch_header&)>& on_batch, recovery_report& report,
       bool rebuild_indexes);
   void note_batch(const protocol::batch_header& h, uint64_t position, bool index);
-  std::expected<void, std::string> write_direct(std::string_view bytes);
+  // nullopt where O_DIRECT is refused: the caller writes buffered.
+  std::optional<std::expected<void, std::string>> write_direct(std::string_view bytes);
   std::expected<void, std::string> truncate_file_to(uint64_t size);
 
   std::string dir_;

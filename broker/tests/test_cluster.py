@@ -11,6 +11,7 @@ import time
 import unittest
 
 from cluster_fixture import TernCluster, partition_info, wait_until
+from kafka_wire import parse_batches
 from tern_fixture import BrokerStartError, TernBroker, consume_all, free_port
 
 
@@ -36,17 +37,10 @@ def create(bootstrap, name, partitions=1, rf=3, config=None):
 
 
 def batch_bytes(path):
-    """Bytes of whole batches at the start of a segment file. A follower's active segment may
-    end with zeros past its last batch (direct writes are whole blocks): not counted."""
+    """Bytes of whole batches in a segment file. A follower's active segment may end with
+    zeros past its last batch (direct writes are whole blocks): not counted."""
     with open(path, "rb") as f:
-        data = f.read()
-    at = 0
-    while at + 12 <= len(data):
-        length = int.from_bytes(data[at + 8:at + 12], "big", signed=True)
-        if length <= 0 or at + 12 + length > len(data):
-            break
-        at += 12 + length
-    return at
+        return sum(b["size"] for b in parse_batches(f.read()))
 
 
 def replica_bytes(broker, topic, partition=0):
